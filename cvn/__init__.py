@@ -1,0 +1,52 @@
+"""CVN — carnet de vaccination numérique."""
+from __future__ import annotations
+
+from flask import Flask
+
+from cvn.config import INSTANCE, ROOT, from_env
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create and configure the CVN application."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(from_env())
+    if config:
+        app.config.update(config)
+
+    from cvn import extensions, security, templating
+    from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"),
+                                render_as_batch=True)
+    extensions.login_manager.init_app(app)
+    extensions.mail.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.htmx.init_app(app)
+    extensions.babel.init_app(app)
+    extensions.limiter.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+
+    from cvn.admin.routes import bp as admin_bp
+    from cvn.auth.routes import bp as auth_bp
+    from cvn.errors import init_app as init_errors
+    from cvn.main.routes import bp as main_bp
+    from cvn.outbox.routes import bp as outbox_bp
+    from cvn.patient.routes import bp as patient_bp
+    from cvn.pro.routes import bp as pro_bp
+
+    for blueprint in (main_bp, auth_bp, pro_bp, patient_bp, admin_bp, outbox_bp):
+        app.register_blueprint(blueprint)
+    init_errors(app)
+
+    from cvn import cli, jobs
+
+    cli.init_app(app)
+    jobs.init_app(app)
+    return app

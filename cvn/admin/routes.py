@@ -1,0 +1,36 @@
+"""Operator pages: professionals waiting for verification."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from cvn.access import admin_required
+from cvn.auth.services import verify_professional
+from cvn.extensions import db
+from cvn.models import Role, User
+from cvn.web import render, see_other
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/professionnels")
+@admin_required
+def professionals():
+    """List professionals waiting for verification, oldest first."""
+    pending = db.session.scalars(
+        select(User).where(User.role == Role.PROFESSIONAL, User.verified_at.is_(None))
+        .order_by(User.created_at)
+    ).all()
+    return render("admin/professionals.html", pending=pending)
+
+
+@bp.post("/professionnels/<int:user_id>/verifier")
+@admin_required
+def verify(user_id: int):
+    """Verify one professional account."""
+    user = db.session.get(User, user_id)
+    if user is None or not verify_professional(user):
+        abort(404)
+    flash(_("Compte de %(name)s vérifié.", name=user.display_name), "success")
+    return see_other("admin.professionals")

@@ -1,0 +1,111 @@
+"""Settings read from ``CVN_*`` environment variables, with safe defaults.
+
+Every setting has a development default so that ``make run`` works on a fresh
+clone. With ``CVN_ENV=production`` the app refuses to start unless a real secret
+key and a database URL are given.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("CVN_INSTANCE_PATH", ROOT / "instance"))
+
+#: Secret keys that must never be accepted in production.
+WEAK_SECRETS = {"", "dev", "changeme", "secret", "change-me", "development"}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot run the app safely."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def normalize_database_url(url: str) -> str:
+    """Make a PostgreSQL URL use the psycopg 3 driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _dev_secret_key() -> str:
+    """Return the development secret kept under ``instance/``, making it once."""
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_env(environ: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from the environment."""
+    env = os.environ if environ is None else environ
+    mode = env.get("CVN_ENV", "development")
+    production = mode == "production"
+    secret = env.get("CVN_SECRET_KEY", "")
+    database_url = env.get("CVN_DATABASE_URL", "")
+
+    if production:
+        if secret.strip().lower() in WEAK_SECRETS or len(secret) < 32:
+            raise ConfigError(
+                "CVN_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if not database_url:
+            raise ConfigError("CVN_DATABASE_URL must be set in production.")
+    if not secret:
+        secret = _dev_secret_key()
+    if not database_url:
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{INSTANCE / 'cvn.sqlite3'}"
+
+    mail_server = env.get("CVN_MAIL_SERVER", "")
+    return {
+        "CVN_ENV": mode,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        #: Absolute base of the links put in e-mails and QR codes.
+        "CVN_BASE_URL": env.get("CVN_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "CVN_TIMEZONE": env.get("CVN_TIMEZONE", "Europe/Paris"),
+        # Mail: without a server, messages stay in the outbox (readable in development).
+        "CVN_MAIL_DELIVERY": env.get("CVN_MAIL_DELIVERY", "smtp" if mail_server else "outbox"),
+        "MAIL_SERVER": mail_server or "localhost",
+        "MAIL_PORT": int(env.get("CVN_MAIL_PORT", "25")),
+        "MAIL_USERNAME": env.get("CVN_MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("CVN_MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool("CVN_MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("CVN_MAIL_USE_SSL", False),
+        "MAIL_DEFAULT_SENDER": env.get(
+            "CVN_MAIL_SENDER", "Carnet de vaccination <ne-pas-repondre@cvn.localhost>"
+        ),
+        "MAIL_TIMEOUT": 10,
+        # Rate limits: memory by default, Redis (redis://…) when several workers run.
+        "RATELIMIT_STORAGE_URI": env.get("CVN_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": _bool("CVN_RATELIMIT_ENABLED", True),
+        # Scheduler inside the web process (development only; production runs `flask cvn worker`).
+        "CVN_SCHEDULER": _bool("CVN_SCHEDULER", False),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": env.get("CVN_TIMEZONE", "Europe/Paris"),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_I18N_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+    }

@@ -1,0 +1,50 @@
+"""Scheduled jobs (APScheduler): e-mail delivery now, alerts later.
+
+In development the scheduler runs inside the web process (``CVN_SCHEDULER=1``,
+set by ``make run``). In production it runs in its own process,
+``flask cvn worker``; jobs are safe to run in several processes at once
+(row locks with SKIP LOCKED).
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+#: How often the outbox is drained, in seconds.
+OUTBOX_INTERVAL = 20
+
+
+def _deliver_outbox(app: Flask) -> None:
+    from cvn.outbox.services import deliver_due
+
+    with app.app_context():
+        counts = deliver_due()
+        if counts["sent"] or counts["failed"]:
+            log.info("outbox: %(sent)s sent, %(failed)s failed", counts)
+
+
+def make_scheduler(app: Flask, blocking: bool = False):
+    """Build a scheduler holding CVN's jobs, bound to ``app``."""
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = cls(timezone=app.config["CVN_TIMEZONE"])
+    scheduler.add_job(_deliver_outbox, "interval", seconds=OUTBOX_INTERVAL, args=[app],
+                      id="deliver_outbox", max_instances=1, coalesce=True)
+    return scheduler
+
+
+def init_app(app: Flask) -> None:
+    """Start the in-process scheduler when asked (development server)."""
+    if not app.config.get("CVN_SCHEDULER"):
+        return
+    # Under the reloader, only the child process serving requests runs jobs.
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return
+    scheduler = make_scheduler(app)
+    scheduler.start()
+    app.extensions["cvn_scheduler"] = scheduler

@@ -1,0 +1,53 @@
+"""Home page, PWA shell (manifest, service worker, offline page) and health check."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, send_from_directory, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from cvn.extensions import db
+from cvn.web import render
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    """Send each account to its space; show the welcome page to visitors."""
+    if current_user.is_authenticated:
+        if current_user.is_professional:
+            return redirect(url_for("pro.home"))
+        if current_user.is_patient:
+            return redirect(url_for("patient.home"))
+    return render("main/home.html")
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """Serve the web app manifest with its registered media type."""
+    response = send_from_directory(current_app.static_folder, "manifest.webmanifest",
+                                   mimetype="application/manifest+json", max_age=3600)
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """Serve the service worker from the root, so its scope is the whole app."""
+    response = send_from_directory(current_app.static_folder, "js/sw.js",
+                                   mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/hors-ligne")
+def offline():
+    """Say the network is unreachable (the service worker serves this page)."""
+    return render("main/offline.html")
+
+
+@bp.get("/sante")
+def health():
+    """Answer 200 when the app and its database respond (for load balancers)."""
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}

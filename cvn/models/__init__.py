@@ -1,0 +1,10 @@
+"""SQLAlchemy models, one module per aggregate."""
+from cvn.models.base import Base
+from cvn.models.outbox import OutboxMessage, OutboxStatus
+from cvn.models.token import AuthToken, TokenPurpose
+from cvn.models.user import Profession, Role, User
+
+__all__ = [
+    "AuthToken", "Base", "OutboxMessage", "OutboxStatus", "Profession", "Role",
+    "TokenPurpose", "User",
+]

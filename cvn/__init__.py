@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cvn.config import INSTANCE, ROOT, from_env
+from cvn.config import ROOT, from_env, instance_path
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Create and configure the CVN application."""
     app = Flask(
         __name__,
-        instance_path=str(INSTANCE),
+        instance_path=str(instance_path()),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.babel.init_app(app)
     extensions.limiter.init_app(app)
     security.init_app(app)
+    _sqlite_foreign_keys(app)
     templating.init_app(app)
 
     from cvn.admin.routes import bp as admin_bp
@@ -50,3 +51,21 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     jobs.init_app(app)
     return app
+
+
+def _sqlite_foreign_keys(app: Flask) -> None:
+    """Make SQLite enforce foreign keys, as PostgreSQL does."""
+    from sqlalchemy import event
+
+    from cvn.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()

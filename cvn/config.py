@@ -11,7 +11,13 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = Path(os.environ.get("CVN_INSTANCE_PATH", ROOT / "instance"))
+
+
+def instance_path(environ=None) -> Path:
+    """Return the folder for local state (SQLite file, development secret)."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("CVN_INSTANCE_PATH", ROOT / "instance"))
+
 
 #: Secret keys that must never be accepted in production.
 WEAK_SECRETS = {"", "dev", "changeme", "secret", "change-me", "development"}
@@ -36,10 +42,10 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def _dev_secret_key() -> str:
+def _dev_secret_key(instance: Path) -> str:
     """Return the development secret kept under ``instance/``, making it once."""
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    path = INSTANCE / "secret_key"
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
@@ -62,11 +68,12 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
             )
         if not database_url:
             raise ConfigError("CVN_DATABASE_URL must be set in production.")
+    instance = instance_path(env)
     if not secret:
-        secret = _dev_secret_key()
+        secret = _dev_secret_key(instance)
     if not database_url:
-        INSTANCE.mkdir(parents=True, exist_ok=True)
-        database_url = f"sqlite:///{INSTANCE / 'cvn.sqlite3'}"
+        instance.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{instance / 'cvn.sqlite3'}"
 
     mail_server = env.get("CVN_MAIL_SERVER", "")
     return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Regexp
 
 from cvn.models import Profession
@@ -66,7 +67,7 @@ class PatientSignupForm(FlaskForm):
 class ProfessionalSignupForm(PatientSignupForm):
     profession = SelectField(
         _l("Profession"),
-        choices=[("", _l("— Choisir —"))] + [(p.value, p.label) for p in Profession],
+        choices=[],
         validators=[InputRequired(_l("Choisissez votre profession."))],
     )
     rpps = StringField(
@@ -81,7 +82,8 @@ class ProfessionalSignupForm(PatientSignupForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Labels are lazy: build them at request time, in the request's locale.
-        self.profession.choices = [("", _l("— Choisir —"))] + [(p.value, p.label) for p in Profession]
+        self.profession.choices = [SelectChoice("", _l("— Choisir —"))] + [
+            SelectChoice(p.value, p.label) for p in Profession]
 
 
 class ForgotPasswordForm(FlaskForm):

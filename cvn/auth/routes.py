@@ -170,13 +170,13 @@ def account():
     if request.method == "POST" and action == "password":
         if password_form.validate_on_submit():
             try:
-                services.change_password(current_user, password_form.current_password.data,
+                services.change_password(current_user._get_current_object(), password_form.current_password.data,
                                          password_form.password.data)
             except services.BadPassword:
                 password_form.current_password.errors.append(_("Mot de passe actuel incorrect."))
                 status = 422
             else:
-                login_user(current_user)  # keep this session (its auth version changed)
+                login_user(current_user._get_current_object())  # keep this session (its auth version changed)
                 flash(_("Mot de passe modifié. Vos autres appareils sont déconnectés."), "success")
                 return see_other("auth.account")
         else:
@@ -184,7 +184,7 @@ def account():
     elif request.method == "POST" and action == "email":
         if email_form.validate_on_submit():
             try:
-                services.change_email(current_user, email_form.current_password.data,
+                services.change_email(current_user._get_current_object(), email_form.current_password.data,
                                       email_form.email.data)
             except services.BadPassword:
                 email_form.current_password.errors.append(_("Mot de passe actuel incorrect."))

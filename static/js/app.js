@@ -2,12 +2,11 @@
    Loaded from a file: the Content-Security-Policy forbids inline scripts. */
 (function () {
   "use strict";
-  var csrf = document.querySelector('meta[name="csrf-token"]');
-
   // Every htmx request carries the CSRF token in a header (Flask-WTF reads X-CSRFToken).
+  // The token lives in <body>, so it is fresh after a boosted navigation (e.g. log-in).
   document.addEventListener("htmx:configRequest", function (event) {
-    var meta = document.querySelector('meta[name="csrf-token"]') || csrf;
-    if (meta) { event.detail.headers["X-CSRFToken"] = meta.content; }
+    var holder = document.getElementById("csrf-token");
+    if (holder) { event.detail.headers["X-CSRFToken"] = holder.getAttribute("data-token"); }
   });
 
   // After a boosted navigation, move focus to the new main content for screen readers.

@@ -1,0 +1,105 @@
+"""Playwright fixtures: a Chromium, phone and tablet pages, screenshots, axe-core.
+
+Chromium: ``CVN_CHROMIUM`` if set, else Debian's ``/usr/bin/chromium``, else
+Playwright's own build (``make test`` installs it only when no other exists).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-4.14.1.min.js"
+#: Flags for a headless Chromium run as root on a closed network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str | None:
+    """Return the Chromium to drive, or None for Playwright's own."""
+    explicit = os.environ.get("CVN_CHROMIUM")
+    if explicit:
+        return explicit
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(executable_path=chromium_path(), headless=True,
+                                                  args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def _context(playwright_instance, browser, device: str):
+    options = dict(playwright_instance.devices[device])
+    options.pop("default_browser_type", None)
+    context = browser.new_context(**options, locale="fr-FR", timezone_id="Europe/Paris")
+    context.set_default_timeout(10_000)
+    return context
+
+
+@pytest.fixture
+def phone(playwright_instance, browser):
+    """A page in a Pixel 7 context (the patient's device)."""
+    context = _context(playwright_instance, browser, "Pixel 7")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def tablet(playwright_instance, browser):
+    """A page in an iPad context (the professional's device)."""
+    context = _context(playwright_instance, browser, "iPad (gen 7)")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page PNG under tests/screenshots/ (look at them)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def shoot(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shoot
+
+
+@pytest.fixture
+def axe():
+    """Run axe-core in the page; return the serious and critical violations."""
+
+    def check(page) -> list[dict]:
+        # The page's CSP forbids injected scripts: evaluate the library's source instead.
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;window.__axe_loaded = true;")
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+                 "nodes": [n["target"] for n in v["nodes"]][:5]}
+                for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+    return check

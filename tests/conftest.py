@@ -1,0 +1,233 @@
+"""Shared fixtures: app, client, runner, auth helper, factories, clock, live server.
+
+The database is built once per run by applying the Alembic migrations (never
+``create_all``), on SQLite by default or on the server named by
+``CVN_TEST_DATABASE_URL`` (PostgreSQL in CI). Every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from cvn import create_app
+from cvn.config import normalize_database_url
+from cvn.extensions import db, limiter
+from cvn.models import Base, Profession, Role, User
+
+PASSWORD = "correct horse battery"
+TEST_DATABASE_URL = os.environ.get("CVN_TEST_DATABASE_URL", "").strip()
+#: A Monday morning in Paris; tests move it with the ``clock`` fixture.
+START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    """A settable clock injected as ``CVN_CLOCK``."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        """Move time forward by a ``timedelta(**delta)``."""
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def _drop_everything(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            for table in reversed(inspect(conn).get_table_names()):
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
+    engine.dispose()
+
+
+def base_config(url: str, **overrides) -> dict:
+    """Return the configuration of a test app."""
+    config = {
+        "TESTING": True,
+        "CVN_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "CVN_SCHEDULER": False,
+        "CVN_MAIL_DELIVERY": "outbox",
+        "CVN_BASE_URL": "http://cvn.test",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """Build the test database from the migrations, once per run."""
+    if TEST_DATABASE_URL:
+        url = normalize_database_url(TEST_DATABASE_URL)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cvn-test.sqlite3'}"
+    _drop_everything(url)
+    app = create_app(base_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(START)
+
+
+@pytest.fixture
+def make_app(database_url, clock):
+    """Return a factory of apps on the test database, with config overrides."""
+    apps = []
+
+    def make(**overrides):
+        app = create_app(base_config(database_url, CVN_CLOCK=clock, **overrides))
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            with db.engine.begin() as conn:
+                for table in reversed(Base.metadata.sorted_tables):
+                    conn.execute(table.delete())
+            db.engine.dispose()
+    if getattr(limiter, "_storage", None) is not None:
+        limiter.reset()
+
+
+@pytest.fixture
+def app(make_app):
+    """Return the app under test, with an app context for the test body.
+
+    The context belongs to a twin app on the same database: Flask reuses a
+    pushed context of the *same* app for requests, which would share ``g`` and
+    the database session between the test and every request. With a twin, each
+    request gets its own, as in production.
+    """
+    served = make_app()
+    with make_app().app_context():
+        yield served
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def create_patient(app):
+    """Return a factory of patient accounts (committed)."""
+
+    def make(email: str | None = None, password: str = PASSWORD, **fields) -> User:
+        n = next(_counter)
+        user = User(email=(email or f"patient{n}@exemple.fr").lower(), first_name=fields.pop("first_name", "Jeanne"),
+                    last_name=fields.pop("last_name", f"Patiente{n}"), role=Role.PATIENT,
+                    is_admin=fields.pop("is_admin", False), auth_version=0, **fields)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def create_professional(app, clock):
+    """Return a factory of professional accounts (verified unless told otherwise)."""
+
+    def make(email: str | None = None, password: str = PASSWORD, verified: bool = True,
+             profession: Profession = Profession.MEDECIN, **fields) -> User:
+        n = next(_counter)
+        user = User(email=(email or f"pro{n}@exemple.fr").lower(), first_name=fields.pop("first_name", "Paul"),
+                    last_name=fields.pop("last_name", f"Soignant{n}"), role=Role.PROFESSIONAL,
+                    profession=profession, rpps=fields.pop("rpps", f"{10000000000 + n}"),
+                    is_admin=fields.pop("is_admin", False), auth_version=0,
+                    verified_at=clock() if verified else None, **fields)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def create_admin(create_patient):
+    def make(**fields) -> User:
+        return create_patient(is_admin=True, first_name="Ada", **fields)
+
+    return make
+
+
+class AuthActions:
+    """Log a test client in and out (flaskr's helper)."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user_or_email, password: str = PASSWORD, **kwargs):
+        email = getattr(user_or_email, "email", user_or_email)
+        return self._client.post("/connexion", data={"email": email, "password": password}, **kwargs)
+
+    def logout(self):
+        return self._client.post("/deconnexion")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def outbox_links(message) -> list[str]:
+    """Return the http(s) links found in a message's text body."""
+    return re.findall(r"https?://\S+", message.body_text)
+
+
+@pytest.fixture
+def live_server(make_app):
+    """Serve a CSRF-protected app on a free loopback port, in a thread."""
+    from werkzeug.serving import make_server
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["CVN_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    class Live:
+        url = f"http://127.0.0.1:{server.server_port}"
+        flask_app = app
+
+    yield Live()
+    server.shutdown()
+    thread.join(timeout=5)

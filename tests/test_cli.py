@@ -1,0 +1,39 @@
+"""`flask cvn …` commands."""
+from sqlalchemy import func, select
+
+from cvn.cli import DEMO_ACCOUNTS, DEMO_PASSWORD
+from cvn.extensions import db
+from cvn.models import User
+
+
+def test_demo_is_idempotent_and_prints_credentials(runner):
+    first = runner.invoke(args=["cvn", "demo"])
+    assert first.exit_code == 0, first.output
+    assert DEMO_PASSWORD in first.output and "dr.martin@demo.cvn.fr" in first.output
+    second = runner.invoke(args=["cvn", "demo"])
+    assert second.exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS)
+    martin = db.session.scalar(select(User).where(User.email == "dr.martin@demo.cvn.fr"))
+    assert martin.is_verified_professional and martin.check_password(DEMO_PASSWORD)
+
+
+def test_verify_pro(runner, create_professional, create_patient):
+    pro = create_professional(verified=False, email="Infirmier@Exemple.fr")
+    result = runner.invoke(args=["cvn", "verify-pro", "INFIRMIER@exemple.fr"])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(pro)
+    assert pro.verified_at is not None
+
+
+def test_verify_pro_refuses_unknown_or_patient(runner, create_patient):
+    patient = create_patient()
+    assert runner.invoke(args=["cvn", "verify-pro", "nobody@exemple.fr"]).exit_code == 1
+    result = runner.invoke(args=["cvn", "verify-pro", patient.email])
+    assert result.exit_code == 1 and "Aucun compte professionnel" in result.output
+
+
+def test_make_admin(runner, create_patient):
+    user = create_patient()
+    assert runner.invoke(args=["cvn", "make-admin", user.email]).exit_code == 0
+    db.session.refresh(user)
+    assert user.is_admin

@@ -1,0 +1,125 @@
+"""Cross-cutting web behaviour: headers, errors, CSRF, page vs fragment, PWA files."""
+import json
+
+import pytest
+from flask import Blueprint
+
+from cvn.web import render, safe_next, see_other
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_no_inline_script_in_pages(client):
+    body = client.get("/connexion").get_data(as_text=True)
+    assert "<script>" not in body and "<script " in body
+    for chunk in body.split("<script")[1:]:
+        assert "src=" in chunk.split(">")[0]
+
+
+def test_html_is_french(client):
+    assert '<html lang="fr">' in client.get("/").get_data(as_text=True)
+
+
+def test_404_page_and_fragment(client):
+    page = client.get("/nulle-part")
+    assert page.status_code == 404
+    assert "Page introuvable" in page.get_data(as_text=True) and "<html" in page.get_data(as_text=True)
+    fragment = client.get("/nulle-part", headers=HTMX)
+    assert fragment.status_code == 404
+    assert "Page introuvable" in fragment.get_data(as_text=True)
+    assert "<html" not in fragment.get_data(as_text=True)
+    boosted = client.get("/nulle-part", headers={**HTMX, "HX-Boosted": "true"})
+    assert "<html" in boosted.get_data(as_text=True)
+
+
+def test_500_page_says_nothing_was_saved(make_app):
+    app = make_app(CVN_RENDER_500=True)
+    bp = Blueprint("boom", __name__)
+
+    @bp.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    app.register_blueprint(bp)
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Rien n’a été enregistré" in response.get_data(as_text=True)
+
+
+def test_csrf_token_is_required(make_app, create_patient):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/connexion", data={"email": "a@exemple.fr", "password": "x" * 12})
+    assert response.status_code == 400
+    assert "Rechargez la page" in response.get_data(as_text=True)
+
+
+def test_csrf_token_in_header_is_accepted(make_app, create_patient):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    user = create_patient()
+    client = app.test_client()
+    page = client.get("/connexion").get_data(as_text=True)
+    token = page.split('id="csrf-token" data-token="')[1].split('"')[0]
+    response = client.post("/connexion", data={"email": user.email, "password": "correct horse battery"},
+                           headers={"X-CSRFToken": token, **HTMX})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/"
+
+
+def test_render_helper_gives_block_only_to_plain_htmx(app):
+    with app.test_request_context("/", headers=HTMX):
+        body, status = render("errors/error.html", block="error", title="T", message="M", code=418)
+        assert "<html" not in body and "M" in body
+    with app.test_request_context("/"):
+        body, _ = render("errors/error.html", block="error", title="T", message="M", code=418)
+        assert "<html" in body
+
+
+def test_see_other_uses_hx_redirect_for_htmx(app):
+    with app.test_request_context("/", method="POST", headers=HTMX):
+        response = see_other("main.home")
+        assert response.status_code == 204 and response.headers["HX-Redirect"] == "/"
+    with app.test_request_context("/", method="POST"):
+        response = see_other("main.home")
+        assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/compte", "/compte"), ("//evil.example", None), ("https://evil.example/", None),
+    ("compte", None), ("/\\evil.example", None), (None, None),
+])
+def test_safe_next(target, expected):
+    assert safe_next(target) == expected
+
+
+def test_manifest(client):
+    response = client.get("/manifest.webmanifest")
+    assert response.mimetype == "application/manifest+json"
+    manifest = json.loads(response.get_data(as_text=True))
+    assert manifest["lang"] == "fr" and manifest["display"] == "standalone"
+    assert manifest["start_url"] == "/" and manifest["scope"] == "/"
+    sizes = {(i["sizes"], i["purpose"]) for i in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+
+
+def test_service_worker_served_from_root(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert "/hors-ligne" in response.get_data(as_text=True)
+    assert client.get("/hors-ligne").status_code == 200
+
+
+def test_health(client):
+    assert client.get("/sante").get_json() == {"status": "ok"}

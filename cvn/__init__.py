@@ -36,13 +36,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from cvn.admin.routes import bp as admin_bp
     from cvn.auth.routes import bp as auth_bp
+    from cvn.carnets.routes import bp as carnets_bp
     from cvn.errors import init_app as init_errors
     from cvn.main.routes import bp as main_bp
     from cvn.outbox.routes import bp as outbox_bp
     from cvn.patient.routes import bp as patient_bp
     from cvn.pro.routes import bp as pro_bp
 
-    for blueprint in (main_bp, auth_bp, pro_bp, patient_bp, admin_bp, outbox_bp):
+    for blueprint in (main_bp, auth_bp, pro_bp, carnets_bp, patient_bp, admin_bp, outbox_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
 

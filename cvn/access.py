@@ -55,3 +55,45 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+# --- Carnets: the one policy every carnet route goes through -----------------
+
+def open_access(user, carnet) -> "Access | None":
+    """Return the professional's open access to the carnet, if any."""
+    from sqlalchemy import select
+
+    from cvn.extensions import db
+    from cvn.models import Access
+
+    if not getattr(user, "is_authenticated", False) or not user.is_verified_professional:
+        return None
+    return db.session.scalar(select(Access).where(
+        Access.carnet_id == carnet.id, Access.professional_id == user.id, Access.ended_at.is_(None)))
+
+
+def can_read(user, carnet) -> bool:
+    """Tell whether the user may read the live carnet."""
+    return open_access(user, carnet) is not None
+
+
+def can_write(user, carnet) -> bool:
+    """Tell whether the user may add or change doses in the carnet."""
+    return open_access(user, carnet) is not None
+
+
+def get_carnet(public_id: str, write: bool = False) -> "Carnet":
+    """Return the carnet if the current user may read it (or write it); else 404.
+
+    A carnet the user may not see answers 404, not 403, so its existence does not leak.
+    """
+    from sqlalchemy import select
+
+    from cvn.extensions import db
+    from cvn.models import Carnet
+
+    carnet = db.session.scalar(select(Carnet).where(Carnet.public_id == public_id))
+    allowed = carnet is not None and (can_write if write else can_read)(current_user, carnet)
+    if not allowed:
+        abort(404)
+    return carnet

@@ -14,7 +14,11 @@ def wants_fragment() -> bool:
 
 
 def render_block(template_name: str, block_name: str, **context) -> str:
-    """Render one named block of a template, with the usual template context."""
+    """Render one named block of a template, with the usual template context.
+
+    Macros a block uses must be imported inside the block: the template's
+    top-level code (where imports usually sit) does not run for a lone block.
+    """
     app = current_app._get_current_object()
     app.update_template_context(context)
     template = app.jinja_env.get_template(template_name)

@@ -141,6 +141,16 @@ def runner(app):
 
 
 _counter = itertools.count(1)
+_hashes: dict[str, str] = {}
+
+
+def _set_password(user: User, password: str) -> None:
+    """Set a password, hashing each distinct one once per run (scrypt is slow on purpose)."""
+    if password not in _hashes:
+        user.set_password(password)
+        _hashes[password] = user.password_hash
+    user.password_hash = _hashes[password]
+    user.auth_version = 1
 
 
 @pytest.fixture
@@ -152,7 +162,7 @@ def create_patient(app):
         user = User(email=(email or f"patient{n}@exemple.fr").lower(), first_name=fields.pop("first_name", "Jeanne"),
                     last_name=fields.pop("last_name", f"Patiente{n}"), role=Role.PATIENT,
                     is_admin=fields.pop("is_admin", False), auth_version=0, **fields)
-        user.set_password(password)
+        _set_password(user, password)
         db.session.add(user)
         db.session.commit()
         return user
@@ -172,7 +182,7 @@ def create_professional(app, clock):
                     profession=profession, rpps=fields.pop("rpps", f"{10000000000 + n}"),
                     is_admin=fields.pop("is_admin", False), auth_version=0,
                     verified_at=clock() if verified else None, **fields)
-        user.set_password(password)
+        _set_password(user, password)
         db.session.add(user)
         db.session.commit()
         return user
@@ -231,3 +241,19 @@ def live_server(make_app):
     yield Live()
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def create_carnet(app, create_professional):
+    """Return a factory of carnets opened by a professional (a new one by default)."""
+    from datetime import date
+
+    from cvn.carnets.services import create_carnet as open_carnet
+    from cvn.models import Sex
+
+    def make(pro: User | None = None, last_name: str = "Durand", first_names: str = "Éloïse",
+             birth_date: date = date(2024, 2, 10), sex: Sex = Sex.FEMALE):
+        return open_carnet(pro or create_professional(), last_name=last_name, first_names=first_names,
+                           birth_date=birth_date, sex=sex)
+
+    return make

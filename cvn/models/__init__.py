@@ -1,10 +1,12 @@
 """SQLAlchemy models, one module per aggregate."""
 from cvn.models.base import Base
+from cvn.models.carnet import Access, AuditEvent, Carnet, Dose, DoseRevision, DoseState, Sex
 from cvn.models.outbox import OutboxMessage, OutboxStatus
 from cvn.models.token import AuthToken, TokenPurpose
 from cvn.models.user import Profession, Role, User
 
 __all__ = [
+    "Access", "AuditEvent", "Carnet", "Dose", "DoseRevision", "DoseState", "Sex",
     "AuthToken", "Base", "OutboxMessage", "OutboxStatus", "Profession", "Role",
     "TokenPurpose", "User",
 ]

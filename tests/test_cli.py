@@ -1,7 +1,8 @@
 """`flask cvn …` commands."""
 from sqlalchemy import func, select
 
-from cvn.cli import DEMO_ACCOUNTS, DEMO_PASSWORD
+from cvn.demo import ACCOUNTS as DEMO_ACCOUNTS
+from cvn.demo import PASSWORD as DEMO_PASSWORD
 from cvn.extensions import db
 from cvn.models import User
 
@@ -15,6 +16,12 @@ def test_demo_is_idempotent_and_prints_credentials(runner):
     assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS)
     martin = db.session.scalar(select(User).where(User.email == "dr.martin@demo.cvn.fr"))
     assert martin.is_verified_professional and martin.check_password(DEMO_PASSWORD)
+    from cvn.carnets.services import patientele, revisions
+
+    rows = patientele(martin).rows
+    assert len(rows) == 3
+    actions = {r.action for row in rows for r in revisions(row.carnet)}
+    assert {"create", "update", "delete"} <= actions
 
 
 def test_verify_pro(runner, create_professional, create_patient):

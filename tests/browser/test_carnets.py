@@ -70,6 +70,8 @@ def test_professional_opens_a_carnet_records_finds_and_corrects(live_server, tab
 
     # Find it again with an accent-less search, as you type.
     page.get_by_role("link", name="Patientèle").first.click()
+    # A boosted navigation: wait until htmx has wired the new search field.
+    page.wait_for_function("() => { const q = document.getElementById('q'); return q && q['htmx-internal-data']; }")
     page.get_by_label("Nom ou prénom").press_sequentially("eloise", delay=30)
     expect(page.locator("#patientele")).to_contain_text("Éloïse DURAND")
     expect(page).to_have_url(re.compile(r"q=eloise"))

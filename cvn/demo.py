@@ -1,0 +1,98 @@
+"""Demo data for `make run`: every capability visible within a minute of cloning.
+
+Idempotent: each part is created only if it is missing. Dates are relative to
+today, so the demo carnets look the same whenever they are loaded.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from cvn.carnets import services as carnets
+from cvn.clock import today, utcnow
+from cvn.extensions import db
+from cvn.models import Carnet, Profession, Role, Sex, User
+
+PASSWORD = "demo-cvn-2026"
+ACCOUNTS = [
+    dict(email="admin@demo.cvn.fr", first_name="Alice", last_name="Opératrice",
+         role=Role.PATIENT, is_admin=True),
+    dict(email="dr.martin@demo.cvn.fr", first_name="Claire", last_name="Martin",
+         role=Role.PROFESSIONAL, profession=Profession.MEDECIN, rpps="10001234567", verified=True),
+    dict(email="inf.bernard@demo.cvn.fr", first_name="Hugo", last_name="Bernard",
+         role=Role.PROFESSIONAL, profession=Profession.INFIRMIER, rpps="10007654321", verified=False),
+    dict(email="patient@demo.cvn.fr", first_name="Éloïse", last_name="Durand", role=Role.PATIENT),
+]
+
+
+def _months_ago(months: int) -> date:
+    d = today()
+    year, month = divmod(d.month - 1 - months, 12)
+    return date(d.year + year, month + 1, min(d.day, 28))
+
+
+def load_accounts() -> tuple[int, dict[str, User]]:
+    """Create the demo accounts that are missing; return how many and all of them."""
+    created, users = 0, {}
+    for spec in ACCOUNTS:
+        spec = dict(spec)
+        verified = spec.pop("verified", False)
+        user = db.session.scalar(select(User).where(User.email == spec["email"]))
+        if user is None:
+            user = User(auth_version=0, **{"is_admin": False, **spec})
+            user.set_password(PASSWORD)
+            if verified:
+                user.verified_at = utcnow()
+            db.session.add(user)
+            created += 1
+        users[spec["email"]] = user
+    db.session.commit()
+    return created, users
+
+
+def load_carnets(doctor: User) -> int:
+    """Give the demo doctor a patientèle with doses, a correction and a deletion."""
+    if db.session.scalar(select(Carnet).where(Carnet.created_by_id == doctor.id).limit(1)):
+        return 0
+    D = carnets.DoseInput
+    baby = carnets.create_carnet(doctor, last_name="Durand", first_names="Léo",
+                                 birth_date=_months_ago(13), sex=Sex.MALE)
+    for months, product, lot in [(11, "Hexyon", "HX2401"), (9, "Hexyon", "HX2405")]:
+        carnets.record_dose(doctor, baby, D(product, [], _months_ago(months), lot_number=lot,
+                                            injection_site="thigh_left", route="im"))
+    carnets.record_dose(doctor, baby, D("Bexsero", [], _months_ago(10), lot_number="BX77"))
+    pcv = carnets.record_dose(doctor, baby, D("Prevenar 20", [], _months_ago(11), lot_number="PV1"))
+    carnets.update_dose(doctor, baby, pcv, D("Prevenar 20", [], _months_ago(11), lot_number="PV12",
+                                             injection_site="thigh_right", route="im"))
+
+    mother = carnets.create_carnet(doctor, last_name="Durand", first_names="Éloïse",
+                                   birth_date=date(1991, 6, 14), sex=Sex.FEMALE)
+    carnets.record_dose(doctor, mother, D("", ["measles", "mumps", "rubella"], date(1992, 7, 1),
+                                          note="Recopié du carnet de santé papier."))
+    carnets.record_dose(doctor, mother, D("", ["measles", "mumps", "rubella"], date(1997, 9, 3)))
+    carnets.record_dose(doctor, mother, D("Boostrixtetra", [], date(2016, 6, 20), lot_number="BT55"))
+    mistake = carnets.record_dose(doctor, mother, D("Vaxigrip", [], today() - timedelta(days=20)))
+    carnets.delete_dose(doctor, mother, mistake, "Saisie dans le mauvais carnet")
+
+    grandfather = carnets.create_carnet(doctor, last_name="Lefèvre", first_names="Jérôme",
+                                        birth_date=date(1952, 3, 2), sex=Sex.MALE)
+    carnets.record_dose(doctor, grandfather, D("Efluelda", [], today() - timedelta(days=40), lot_number="EF9"))
+    carnets.record_dose(doctor, grandfather, D("Shingrix", [], date(2024, 10, 2)))
+    carnets.record_dose(doctor, grandfather, D("Vivotif", ["typhoid"], date(2019, 5, 1),
+                                               note="Voyage au Maroc."))
+    return 3
+
+
+def load() -> list[str]:
+    """Load everything; return lines to print."""
+    created, users = load_accounts()
+    opened = load_carnets(users["dr.martin@demo.cvn.fr"])
+    lines = [f"Données de démonstration : {created} compte(s), {opened} carnet(s) créés.",
+             f"Mot de passe de tous les comptes : {PASSWORD}"]
+    for spec in ACCOUNTS:
+        kind = "administrateur" if spec.get("is_admin") else (
+            "professionnel vérifié (patientèle de 3 carnets)" if spec.get("verified") else
+            "professionnel non vérifié" if spec["role"] == Role.PROFESSIONAL else "patient")
+        lines.append(f"  {spec['email']:<28} {kind}")
+    return lines

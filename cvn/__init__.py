@@ -42,8 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     from cvn.outbox.routes import bp as outbox_bp
     from cvn.patient.routes import bp as patient_bp
     from cvn.pro.routes import bp as pro_bp
+    from cvn.sharing.routes import bp as sharing_bp
 
-    for blueprint in (main_bp, auth_bp, pro_bp, carnets_bp, patient_bp, admin_bp, outbox_bp):
+    for blueprint in (main_bp, auth_bp, pro_bp, carnets_bp, sharing_bp, patient_bp, admin_bp, outbox_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
 

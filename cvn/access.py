@@ -72,9 +72,22 @@ def open_access(user, carnet) -> "Access | None":
         Access.carnet_id == carnet.id, Access.professional_id == user.id, Access.ended_at.is_(None)))
 
 
+def is_owner(user, carnet) -> bool:
+    """Tell whether the user (a patient account) owns the carnet."""
+    from sqlalchemy import select
+
+    from cvn.extensions import db
+    from cvn.models import Ownership
+
+    if not getattr(user, "is_authenticated", False) or not user.is_patient:
+        return False
+    return db.session.scalar(select(Ownership.id).where(
+        Ownership.carnet_id == carnet.id, Ownership.user_id == user.id, Ownership.ended_at.is_(None))) is not None
+
+
 def can_read(user, carnet) -> bool:
-    """Tell whether the user may read the live carnet."""
-    return open_access(user, carnet) is not None
+    """Tell whether the user may read the live carnet: its owners and professionals with access."""
+    return open_access(user, carnet) is not None or is_owner(user, carnet)
 
 
 def can_write(user, carnet) -> bool:

@@ -84,15 +84,37 @@ def load_carnets(doctor: User) -> int:
     return 3
 
 
+def load_sharing(doctor: User, patient: User) -> list[str]:
+    """Hand Éloïse's carnet to the demo patient; leave an e-mail invitation pending for Léo's."""
+    from cvn.models import Invitation, InvitationChannel, InvitationTarget
+    from cvn.sharing import services as sharing
+
+    mine = db.session.scalar(select(Carnet).where(Carnet.created_by_id == doctor.id,
+                                                  Carnet.first_names == "Éloïse"))
+    baby = db.session.scalar(select(Carnet).where(Carnet.created_by_id == doctor.id, Carnet.first_names == "Léo"))
+    if mine is None or baby is None:
+        return []
+    if not sharing.owners(mine):
+        invitation, _raw = sharing.create_invitation(doctor, mine, InvitationTarget.HOLDER, InvitationChannel.QR)
+        sharing.claim(invitation, patient, mine.birth_date, True)
+    if db.session.scalar(select(Invitation).where(Invitation.carnet_id == baby.id)) is None:
+        sharing.create_invitation(doctor, baby, InvitationTarget.HOLDER, InvitationChannel.EMAIL, patient.email)
+    return [f"  Carnet d’Éloïse Durand confié à {patient.email} ;",
+            f"  invitation e-mail en attente pour le carnet de Léo Durand (né le "
+            f"{baby.birth_date.strftime('%d/%m/%Y')}) : ouvrez-la depuis la boîte d’envoi."]
+
+
 def load() -> list[str]:
     """Load everything; return lines to print."""
     created, users = load_accounts()
     opened = load_carnets(users["dr.martin@demo.cvn.fr"])
+    shared = load_sharing(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     lines = [f"Données de démonstration : {created} compte(s), {opened} carnet(s) créés.",
-             f"Mot de passe de tous les comptes : {PASSWORD}"]
+             f"Mot de passe de tous les comptes : {PASSWORD}", *shared]
     for spec in ACCOUNTS:
         kind = "administrateur" if spec.get("is_admin") else (
             "professionnel vérifié (patientèle de 3 carnets)" if spec.get("verified") else
-            "professionnel non vérifié" if spec["role"] == Role.PROFESSIONAL else "patient")
+            "professionnel non vérifié" if spec["role"] == Role.PROFESSIONAL else
+            "patient (propriétaire d’un carnet)")
         lines.append(f"  {spec['email']:<28} {kind}")
     return lines

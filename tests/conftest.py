@@ -222,25 +222,43 @@ def outbox_links(message) -> list[str]:
     return re.findall(r"https?://\S+", message.body_text)
 
 
+class LiveServer:
+    """A CSRF-protected app served on a free loopback port, in a thread."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        app.config["CVN_BASE_URL"] = self.url
+        self.flask_app = app
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
 @pytest.fixture
-def live_server(make_app):
-    """Serve a CSRF-protected app on a free loopback port, in a thread."""
-    from werkzeug.serving import make_server
+def live_server_factory(make_app):
+    """Return a factory of live servers with config overrides (stopped after the test)."""
+    servers = []
 
-    app = make_app(WTF_CSRF_ENABLED=True)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["CVN_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    def start(**config):
+        server = LiveServer(make_app(WTF_CSRF_ENABLED=True, **config))
+        servers.append(server)
+        return server
 
-    class Live:
-        url = f"http://127.0.0.1:{server.server_port}"
-        flask_app = app
+    yield start
+    for server in servers:
+        server.stop()
 
-    yield Live()
-    server.shutdown()
-    thread.join(timeout=5)
+
+@pytest.fixture
+def live_server(live_server_factory):
+    return live_server_factory()
 
 
 @pytest.fixture

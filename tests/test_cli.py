@@ -22,6 +22,8 @@ def test_demo_is_idempotent_and_prints_credentials(runner):
     assert len(rows) == 3
     actions = {r.action for row in rows for r in revisions(row.carnet)}
     assert {"create", "update", "delete"} <= actions
+    states = {row.carnet.first_names: row.sharing.kind for row in rows}
+    assert states == {"Éloïse": "owned", "Léo": "pending", "Jérôme": "not_shared"}
 
 
 def test_verify_pro(runner, create_professional, create_patient):

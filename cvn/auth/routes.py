@@ -35,8 +35,24 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+#: Session keys that survive log-in and sign-up (an invitation being claimed).
+KEPT_ACROSS_LOGIN = ("claim_token",)
+
+
+def _fresh_session() -> None:
+    """Start a new session at log-in (no fixation), keeping an invitation being claimed."""
+    kept = {key: session[key] for key in KEPT_ACROSS_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+
+
 def _after_login_target() -> str:
-    return safe_next(request.args.get("next")) or url_for("main.home")
+    """Return where to go after log-in or sign-up: ``next``, an invitation being claimed, or home."""
+    if safe_next(request.args.get("next")):
+        return safe_next(request.args.get("next"))
+    if "claim_token" in session:
+        return url_for("sharing.claim")
+    return url_for("main.home")
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -51,7 +67,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            session.clear()  # a fresh session after log-in (no fixation)
+            _fresh_session()
             login_user(user, remember=form.remember.data)
             return redirect_url(_after_login_target())
         # Same words whether the account exists or not.
@@ -108,10 +124,10 @@ def _signup(form, role: Role, template: str):
                                        "Connectez-vous ou utilisez « Mot de passe oublié »."))
             status = 409
         else:
-            session.clear()
+            _fresh_session()
             login_user(user)
             flash(_("Bienvenue ! Votre compte est créé."), "success")
-            return redirect_url(next_url or url_for("main.home"))
+            return redirect_url(_after_login_target())
     elif request.method == "POST":
         status = 422
     return render(template, form=form, next=next_url, status=status)

@@ -1,14 +1,15 @@
 """Carnet pages: open a carnet, read it, record, correct and delete doses."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from cvn.access import get_carnet, professional_required
 from cvn.carnets import services
 from cvn.carnets.forms import CarnetForm, DeleteDoseForm, DoseForm
-from cvn.models import DoseState, Sex
+from cvn.clock import utcnow
+from cvn.models import DoseState, InvitationState, InvitationTarget, Sex
 from cvn.schedule.catalogue import disease_label, product_by_name, products
 from cvn.web import render, see_other, wants_fragment
 
@@ -46,14 +47,42 @@ def create():
     return render("carnets/new.html", form=form, duplicates=duplicates, status=status)
 
 
-def _page_context(carnet, form=None, view=None):
+def _page_context(carnet, form=None, view=None, **overrides) -> dict:
+    """Return everything the carnet page and its fragments show, for the current user."""
+    from cvn.access import can_write, is_owner
+    from cvn.sharing import services as sharing
+    from cvn.sharing.forms import EmailInviteForm
+    from cvn.sharing.qr import qr_svg
+    from cvn.sharing.routes import SHOWN_KEY
+
     view = view if view in VIEWS else "date"
     doses = services.live_doses(carnet)
-    return dict(carnet=carnet, doses=doses, view=view,
-                groups=services.doses_by_disease(doses) if view == "maladies" else [],
-                form=form or DoseForm(formdata=None), products=products().values(),
-                revisions=services.revisions(carnet), events=services.audit_trail(carnet),
-                pending=sum(1 for d in doses if d.state == DoseState.DECLARED))
+    may_share = sharing.may_invite(current_user, carnet, InvitationTarget.HOLDER)
+    invitations = sharing.invitations(carnet, InvitationTarget.HOLDER) if may_share else []
+    shown = session.get(SHOWN_KEY, {})
+    codes = {}
+    for invitation in invitations:
+        raw = shown.get(str(invitation.id))
+        if raw and invitation.state(utcnow()) == InvitationState.PENDING:
+            link = sharing.link_for(raw)
+            codes[invitation.id] = {"link": link, "svg": qr_svg(link, _("QR code du lien d’invitation"))}
+    context = dict(
+        carnet=carnet, doses=doses, view=view,
+        groups=services.doses_by_disease(doses) if view == "maladies" else [],
+        form=form or DoseForm(formdata=None), products=products().values(),
+        revisions=services.revisions(carnet), events=services.audit_trail(carnet),
+        pending=sum(1 for d in doses if d.state == DoseState.DECLARED),
+        may_write=can_write(current_user, carnet), owner=is_owner(current_user, carnet),
+        may_share=may_share, invitations=invitations, codes=codes, now=utcnow(),
+        owners=sharing.owners(carnet), email_form=EmailInviteForm(prefix="inv", formdata=None))
+    context.update(overrides)
+    return context
+
+
+def carnet_page(carnet, block: str | None = None, status: int = 200, form=None, view=None, **overrides):
+    """Render the carnet page (or one of its blocks for htmx) for the current user."""
+    return render("carnets/show.html", block=block, status=status,
+                  **_page_context(carnet, form=form, view=view, **overrides))
 
 
 @bp.get("/carnets/<public_id>")
@@ -62,7 +91,7 @@ def show(public_id: str):
     """Show a carnet: identity, doses (by date or by disease), history, audit trail."""
     carnet = get_carnet(public_id)
     services.record_read(carnet, current_user)
-    return render("carnets/show.html", block="doses_list", **_page_context(carnet, view=request.args.get("vue")))
+    return carnet_page(carnet, block="doses_list", view=request.args.get("vue"))
 
 
 def _dose_input(form: DoseForm) -> services.DoseInput:
@@ -95,12 +124,10 @@ def add_dose(public_id: str):
     form = DoseForm()
     if _apply(form, lambda data: services.record_dose(current_user, carnet, data)):
         if wants_fragment():
-            return render("carnets/show.html", block="doses_section",
-                          saved=True, **_page_context(carnet, view=request.args.get("vue")))
+            return carnet_page(carnet, block="doses_section", saved=True, view=request.args.get("vue"))
         flash(_("Dose enregistrée."), "success")
         return see_other("carnets.show", public_id=carnet.public_id, _anchor="doses")
-    return render("carnets/show.html", block="doses_section", status=422,
-                  **_page_context(carnet, form=form, view=request.args.get("vue")))
+    return carnet_page(carnet, block="doses_section", status=422, form=form, view=request.args.get("vue"))
 
 
 def _dose_or_404(carnet, dose_id):
@@ -125,7 +152,7 @@ def edit_dose(public_id: str, dose_id: int):
     form = DoseForm()
     if _apply(form, lambda data: services.update_dose(current_user, carnet, dose, data)):
         if wants_fragment():
-            row = render_template("carnets/_dose.html", carnet=carnet, dose=dose, view="date")
+            row = render_template("carnets/_dose.html", carnet=carnet, dose=dose, view="date", may_write=True)
             history = render_template("carnets/_history.html", carnet=carnet,
                                       revisions=services.revisions(carnet), oob=True)
             return row + history

@@ -99,11 +99,6 @@ class SharingState:
 NOT_SHARED = SharingState("not_shared")
 
 
-def sharing_states(carnet_ids: list[int]) -> dict[int, SharingState]:
-    """Return the sharing state of each carnet (one query per kind, not per row)."""
-    return {cid: NOT_SHARED for cid in carnet_ids}
-
-
 @dataclass
 class Row:
     """One line of the patientèle."""
@@ -150,6 +145,8 @@ def patientele(pro: User, query: str = "", birth_date: date | None = None,
         select(Dose.carnet_id, func.count()).where(
             Dose.carnet_id.in_([c.id for c in carnets]), Dose.state == DoseState.DECLARED,
             Dose.deleted_at.is_(None)).group_by(Dose.carnet_id)).all()) if carnets else {}
+    from cvn.sharing.services import sharing_states
+
     states = sharing_states([c.id for c in carnets])
     return Page([Row(c, counts.get(c.id, 0), states[c.id]) for c in carnets], page, per_page, has_next)
 

@@ -11,6 +11,7 @@ def login(page, base, user):
     page.get_by_label("Adresse e-mail").fill(user.email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 
 def add_dose(page, product="", date="", diseases=(), lot=""):

@@ -1,0 +1,107 @@
+"""Invitations (hand-over and sharing links) and ownership of carnets."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cvn.clock import utcnow
+from cvn.models.base import Base, UTCDateTime
+from cvn.models.carnet import Carnet
+from cvn.models.user import User
+
+
+def _enum(cls, length=20):
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class InvitationTarget(str, enum.Enum):
+    HOLDER = "holder"              # the holder or a parent: becomes an owner
+    PROFESSIONAL = "professional"  # a professional: gets an access
+
+
+class InvitationChannel(str, enum.Enum):
+    EMAIL = "email"
+    QR = "qr"
+    LINK = "link"
+
+
+class InvitationState(str, enum.Enum):
+    PENDING = "pending"
+    USED = "used"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    LOCKED = "locked"
+
+
+#: Wrong birth dates allowed before an invitation locks.
+MAX_ATTEMPTS = 5
+
+
+class Invitation(Base):
+    """A one-time link to a carnet; its token exists only in the link (SHA-256 here)."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (Index("ix_invitation_carnet", "carnet_id", "target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    carnet_id: Mapped[int] = mapped_column(ForeignKey("carnet.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    target: Mapped[InvitationTarget] = mapped_column(_enum(InvitationTarget))
+    channel: Mapped[InvitationChannel] = mapped_column(_enum(InvitationChannel))
+    #: Address the link was e-mailed to (e-mail channel only).
+    email: Mapped[str | None] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when MAX_ATTEMPTS wrong birth dates were typed.
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Wrong birth dates typed so far.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    carnet: Mapped[Carnet] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
+
+    def state(self, now: datetime) -> InvitationState:
+        """Return the state at ``now`` (used, revoked and locked win over expiry)."""
+        if self.used_at is not None:
+            return InvitationState.USED
+        if self.revoked_at is not None:
+            return InvitationState.REVOKED
+        if self.locked_at is not None:
+            return InvitationState.LOCKED
+        if now >= self.expires_at:
+            return InvitationState.EXPIRED
+        return InvitationState.PENDING
+
+    @property
+    def remaining_attempts(self) -> int:
+        return max(MAX_ATTEMPTS - (self.failed_attempts or 0), 0)
+
+
+class Ownership(Base):
+    """A patient account owns a carnet (the holder, or each parent of a child)."""
+
+    __tablename__ = "ownership"
+    __table_args__ = (
+        Index("uq_ownership_open", "carnet_id", "user_id", unique=True,
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        Index("ix_ownership_user", "user_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    carnet_id: Mapped[int] = mapped_column(ForeignKey("carnet.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The invitation through which the carnet was claimed.
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"))
+
+    carnet: Mapped[Carnet] = relationship()
+    user: Mapped[User] = relationship()

@@ -1,0 +1,166 @@
+"""Hand a carnet over (e-mail, QR code, copied link) and claim it."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from cvn.access import get_carnet
+from cvn.carnets.routes import carnet_page
+from cvn.clock import utcnow
+from cvn.extensions import limiter
+from cvn.models import InvitationChannel, InvitationState, InvitationTarget
+from cvn.sharing import services
+from cvn.sharing.forms import ClaimForm, CodeInviteForm, EmailInviteForm
+from cvn.web import render, see_other, wants_fragment
+
+bp = Blueprint("sharing", __name__)
+
+#: Session key holding the token of the invitation being claimed.
+CLAIM_KEY = "claim_token"
+#: Session key holding the tokens the issuer may still display (QR / link), by invitation id.
+SHOWN_KEY = "shown_invitations"
+
+
+def _sharing_carnet(public_id: str, target=InvitationTarget.HOLDER):
+    carnet = get_carnet(public_id)
+    if not services.may_invite(current_user, carnet, target):
+        abort(404)
+    return carnet
+
+
+def _after_change(carnet, message: str | None = None, anchor="partage"):
+    """Answer a change in the sharing panel: the panel for htmx, a redirect otherwise."""
+    if wants_fragment():
+        return carnet_page(carnet, block="sharing_panel", notice=message)
+    if message:
+        flash(message, "success")
+    return see_other("carnets.show", public_id=carnet.public_id, _anchor=anchor)
+
+
+def _remember(invitation_id: int, raw: str) -> None:
+    shown = dict(session.get(SHOWN_KEY, {}))
+    shown[str(invitation_id)] = raw
+    session[SHOWN_KEY] = dict(list(shown.items())[-10:])  # keep the cookie small
+
+
+@bp.post("/carnets/<public_id>/invitations/email")
+@login_required
+def invite_by_email(public_id: str):
+    """Send the carnet's holder an e-mail with a link valid 30 days."""
+    carnet = _sharing_carnet(public_id)
+    form = EmailInviteForm(prefix="inv")
+    if not form.validate_on_submit():
+        return carnet_page(carnet, block="sharing_panel", status=422, email_form=form)
+    invitation, _raw = services.create_invitation(current_user, carnet, InvitationTarget.HOLDER,
+                                                  InvitationChannel.EMAIL, form.email.data)
+    return _after_change(carnet, _("Invitation envoyée à %(email)s. Le lien est valable jusqu’au %(d)s.",
+                                   email=invitation.email, d=invitation.expires_at.strftime("%d/%m/%Y")))
+
+
+@bp.post("/carnets/<public_id>/invitations/code")
+@login_required
+def invite_by_code(public_id: str):
+    """Create an invitation shown as a QR code or as a link to copy."""
+    carnet = _sharing_carnet(public_id)
+    form = CodeInviteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    invitation, raw = services.create_invitation(current_user, carnet, InvitationTarget.HOLDER,
+                                                 InvitationChannel(form.channel.data))
+    _remember(invitation.id, raw)
+    return _after_change(carnet, anchor=f"invitation-{invitation.id}")
+
+
+@bp.post("/carnets/<public_id>/invitations/<int:invitation_id>/revoquer")
+@login_required
+def revoke(public_id: str, invitation_id: int):
+    """Revoke an invitation: its link stops working at once."""
+    carnet = get_carnet(public_id)
+    invitation = services.get_for_carnet(carnet, invitation_id)
+    if invitation is None:
+        abort(404)
+    try:
+        services.revoke(current_user, invitation)
+    except services.NotAllowed:
+        abort(404)
+    return _after_change(carnet, _("Invitation annulée : son lien ne fonctionne plus."))
+
+
+@bp.post("/carnets/<public_id>/invitations/<int:invitation_id>/renouveler")
+@login_required
+def reissue(public_id: str, invitation_id: int):
+    """Replace an invitation (expired, locked or lost) by a new one on the same channel."""
+    carnet = get_carnet(public_id)
+    invitation = services.get_for_carnet(carnet, invitation_id)
+    if invitation is None:
+        abort(404)
+    try:
+        new, raw = services.reissue(current_user, invitation)
+    except services.NotAllowed:
+        abort(404)
+    message = None
+    if new.channel == InvitationChannel.EMAIL:
+        message = _("Nouvelle invitation envoyée à %(email)s.", email=new.email)
+    else:
+        _remember(new.id, raw)
+    return _after_change(carnet, message, anchor=f"invitation-{new.id}")
+
+
+@bp.get("/i/<token>")
+@limiter.limit("30 per minute", error_message="Trop de liens ouverts depuis cette adresse.")
+def open_link(token: str):
+    """Take the token out of the URL (history, Referer) into the session."""
+    session[CLAIM_KEY] = token[:100]
+    return redirect(url_for("sharing.claim"), code=303)
+
+
+def _state_page(kind: str, invitation=None, status: int = 410):
+    return render("sharing/claim_state.html", kind=kind, invitation=invitation, status=status)
+
+
+@bp.route("/invitation", methods=["GET", "POST"])
+@limiter.limit("10 per minute;50 per hour", methods=["POST"],
+               error_message="Trop d’essais de date de naissance depuis cette adresse.")
+def claim():
+    """Claim the invitation held in the session: account, birth date, attestation."""
+    raw = session.get(CLAIM_KEY)
+    invitation = services.find(raw) if raw else None
+    if invitation is None:
+        session.pop(CLAIM_KEY, None)
+        return _state_page("unknown", status=404)
+    state = invitation.state(utcnow())
+    if state != InvitationState.PENDING:
+        if not (state == InvitationState.USED and current_user.is_authenticated
+                and invitation.used_by_id == current_user.id):
+            session.pop(CLAIM_KEY, None)
+        return _state_page(state.value, invitation, status=423 if state == InvitationState.LOCKED else 410)
+    if not current_user.is_authenticated:
+        return render("sharing/claim_welcome.html", invitation=invitation)
+    problem = services.check_account(invitation, current_user)
+    if problem:
+        return _state_page(problem, invitation, status=403)
+    form = ClaimForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            carnet = services.claim(invitation, current_user, form.birth_date.data, form.attest.data)
+        except services.WrongBirthDate as error:
+            form.birth_date.errors.append(
+                _("Cette date ne correspond pas à celle du titulaire du carnet. Il vous reste %(n)s essai(s).",
+                  n=error.remaining))
+            status = 422
+        except services.ClaimError as error:
+            session.pop(CLAIM_KEY, None)
+            return _state_page(error.kind, invitation, status=423 if error.kind == "locked" else 410)
+        else:
+            session.pop(CLAIM_KEY, None)
+            if invitation.target == InvitationTarget.HOLDER:
+                flash(_("Le carnet de %(name)s est maintenant dans vos carnets.", name=carnet.full_name), "success")
+            else:
+                flash(_("Le carnet de %(name)s est maintenant dans votre patientèle.", name=carnet.full_name),
+                      "success")
+            return see_other("carnets.show", public_id=carnet.public_id)
+    elif request.method == "POST":
+        status = 422
+    return render("sharing/claim.html", form=form, invitation=invitation, status=status)

@@ -1,0 +1,236 @@
+"""Hand-over and sharing: one-time invitations, the claim, ownership.
+
+An invitation is created by someone allowed to share the carnet; its token
+(256 bits) is shown once — in the e-mail, the QR code or the copied link — and
+stored only as its SHA-256. Claiming it needs the holder's birth date and an
+attestation; five wrong dates lock it. Every change commits once, with its
+audit event (and its e-mail, through the outbox).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cvn.access import can_write, is_owner
+from cvn.carnets.services import NOT_SHARED, SharingState, audit
+from cvn.clock import utcnow
+from cvn.extensions import db
+from cvn.models import (MAX_ATTEMPTS, Access, Carnet, Invitation, InvitationChannel, InvitationState,
+                        InvitationTarget, Ownership, User)
+from cvn.outbox.services import queue_mail
+from cvn.tokens import hash_token, new_token
+from cvn.web import absolute_url
+
+VALIDITY = timedelta(days=30)
+
+
+class ClaimError(Exception):
+    """The invitation cannot be claimed; ``kind`` says why."""
+
+    def __init__(self, kind: str, invitation: Invitation | None = None):
+        super().__init__(kind)
+        self.kind = kind
+        self.invitation = invitation
+
+
+class WrongBirthDate(ClaimError):
+    """The birth date typed is not the holder's."""
+
+    def __init__(self, invitation: Invitation):
+        super().__init__("wrong_birth_date", invitation)
+        self.remaining = invitation.remaining_attempts
+
+
+class NotAllowed(Exception):
+    """The user may not share this carnet this way."""
+
+
+def link_for(raw: str) -> str:
+    """Return the absolute link carrying a token."""
+    return absolute_url("sharing.open_link", token=raw)
+
+
+def may_invite(user: User, carnet: Carnet, target: InvitationTarget) -> bool:
+    """Tell whether the user may create this kind of invitation for the carnet.
+
+    A professional with access hands the carnet to its holder; an owner invites
+    another owner (the other parent) or a professional.
+    """
+    if target == InvitationTarget.HOLDER:
+        return can_write(user, carnet) or is_owner(user, carnet)
+    return is_owner(user, carnet)
+
+
+def create_invitation(issuer: User, carnet: Carnet, target: InvitationTarget,
+                      channel: InvitationChannel, email: str | None = None) -> tuple[Invitation, str]:
+    """Create an invitation; e-mail it on the e-mail channel. Return it and its token."""
+    if not may_invite(issuer, carnet, target):
+        raise NotAllowed()
+    raw, digest = new_token()
+    now = utcnow()
+    invitation = Invitation(carnet_id=carnet.id, created_by_id=issuer.id, target=target, channel=channel,
+                            email=(email or "").strip().lower() or None, token_hash=digest,
+                            created_at=now, expires_at=now + VALIDITY, failed_attempts=0)
+    db.session.add(invitation)
+    db.session.flush()
+    if channel == InvitationChannel.EMAIL:
+        template = "invitation_holder" if target == InvitationTarget.HOLDER else "invitation_professional"
+        queue_mail(invitation.email, f"{issuer.display_name} vous confie un carnet de vaccination"
+                   if target == InvitationTarget.HOLDER else
+                   f"{issuer.display_name} partage un carnet de vaccination avec vous",
+                   template, issuer=issuer, link=link_for(raw), expires_at=invitation.expires_at)
+    audit(carnet, issuer, "invitation.create", invitation=invitation.id, target=target.value,
+          channel=channel.value)
+    db.session.commit()
+    return invitation, raw
+
+
+def find(raw: str) -> Invitation | None:
+    """Return the invitation carrying this token, whatever its state."""
+    if not raw or len(raw) > 100:
+        return None
+    return db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(raw)))
+
+
+def get_for_carnet(carnet: Carnet, invitation_id: int) -> Invitation | None:
+    invitation = db.session.get(Invitation, invitation_id)
+    return invitation if invitation is not None and invitation.carnet_id == carnet.id else None
+
+
+def revoke(user: User, invitation: Invitation) -> None:
+    """Revoke a pending invitation (its link stops working at once)."""
+    if not may_invite(user, invitation.carnet, invitation.target):
+        raise NotAllowed()
+    if invitation.state(utcnow()) in (InvitationState.PENDING, InvitationState.LOCKED):
+        invitation.revoked_at = utcnow()
+        audit(invitation.carnet, user, "invitation.revoke", invitation=invitation.id)
+        db.session.commit()
+
+
+def reissue(user: User, invitation: Invitation) -> tuple[Invitation, str]:
+    """Replace an invitation by a new one on the same channel (the old link dies)."""
+    if not may_invite(user, invitation.carnet, invitation.target):
+        raise NotAllowed()
+    if invitation.state(utcnow()) in (InvitationState.PENDING, InvitationState.LOCKED):
+        invitation.revoked_at = utcnow()
+    return create_invitation(user, invitation.carnet, invitation.target, invitation.channel, invitation.email)
+
+
+def invitations(carnet: Carnet, target: InvitationTarget | None = None) -> list[Invitation]:
+    """Return the carnet's invitations, newest first."""
+    query = select(Invitation).where(Invitation.carnet_id == carnet.id)
+    if target is not None:
+        query = query.where(Invitation.target == target)
+    return list(db.session.scalars(query.order_by(Invitation.created_at.desc(), Invitation.id.desc())))
+
+
+def check_account(invitation: Invitation, user: User) -> str | None:
+    """Return why this account cannot claim the invitation, or None."""
+    if invitation.target == InvitationTarget.HOLDER and not user.is_patient:
+        return "professional_for_holder"
+    if invitation.target == InvitationTarget.PROFESSIONAL:
+        if not user.is_professional:
+            return "patient_for_professional"
+        if not user.is_verified_professional:
+            return "unverified"
+    return None
+
+
+def claim(invitation: Invitation, user: User, birth_date: date, attested: bool) -> Carnet:
+    """Attach the carnet to the account if the birth date matches; one transaction.
+
+    The invitation is consumed with a conditional UPDATE, so of two concurrent
+    claims only one wins. A wrong birth date counts an attempt; the fifth locks.
+    """
+    now = utcnow()
+    state = invitation.state(now)
+    if state != InvitationState.PENDING:
+        raise ClaimError(state.value, invitation)
+    problem = check_account(invitation, user)
+    if problem:
+        raise ClaimError(problem, invitation)
+    if not attested:
+        raise ClaimError("not_attested", invitation)
+    carnet = invitation.carnet
+    still_pending = (Invitation.id == invitation.id, Invitation.used_at.is_(None),
+                     Invitation.revoked_at.is_(None), Invitation.locked_at.is_(None),
+                     Invitation.expires_at > now)
+    if birth_date != carnet.birth_date:
+        db.session.execute(update(Invitation).where(*still_pending)
+                           .values(failed_attempts=Invitation.failed_attempts + 1))
+        db.session.refresh(invitation)
+        audit(carnet, user, "claim.wrong_birth_date", invitation=invitation.id)
+        if invitation.failed_attempts >= MAX_ATTEMPTS and invitation.locked_at is None:
+            invitation.locked_at = now
+            audit(carnet, user, "invitation.locked", invitation=invitation.id)
+        db.session.commit()
+        if invitation.locked_at is not None:
+            raise ClaimError("locked", invitation)
+        raise WrongBirthDate(invitation)
+    consumed = db.session.execute(update(Invitation).where(*still_pending)
+                                  .values(used_at=now, used_by_id=user.id)).rowcount
+    if consumed != 1:
+        db.session.rollback()
+        db.session.refresh(invitation)
+        raise ClaimError(invitation.state(utcnow()).value, invitation)
+    if invitation.target == InvitationTarget.HOLDER:
+        if not is_owner(user, carnet):
+            db.session.add(Ownership(carnet_id=carnet.id, user_id=user.id, since=now,
+                                     invitation_id=invitation.id))
+        audit(carnet, user, "carnet.claim", invitation=invitation.id)
+    else:
+        if db.session.scalar(select(Access).where(Access.carnet_id == carnet.id, Access.professional_id == user.id,
+                                                  Access.ended_at.is_(None))) is None:
+            db.session.add(Access(carnet_id=carnet.id, professional_id=user.id, granted_at=now))
+        audit(carnet, user, "access.grant", invitation=invitation.id)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same account claimed twice at once through two links
+        db.session.rollback()
+        raise ClaimError("used", invitation)
+    return carnet
+
+
+def owners(carnet: Carnet) -> list[Ownership]:
+    """Return the open ownerships of a carnet, oldest first."""
+    return list(db.session.scalars(select(Ownership).where(
+        Ownership.carnet_id == carnet.id, Ownership.ended_at.is_(None)).order_by(Ownership.since)))
+
+
+def owned_carnets(user: User) -> list[Carnet]:
+    """Return the carnets the user owns, by holder name."""
+    return list(db.session.scalars(
+        select(Carnet).join(Ownership, Ownership.carnet_id == Carnet.id)
+        .where(Ownership.user_id == user.id, Ownership.ended_at.is_(None))
+        .order_by(Carnet.birth_date.desc(), Carnet.id)))
+
+
+def sharing_states(carnet_ids: list[int]) -> dict[int, SharingState]:
+    """Return each carnet's state with its holder, in two queries for the whole page."""
+    if not carnet_ids:
+        return {}
+    owned = set(db.session.scalars(select(Ownership.carnet_id).where(
+        Ownership.carnet_id.in_(carnet_ids), Ownership.ended_at.is_(None))))
+    now = utcnow()
+    pending = dict(db.session.execute(
+        select(Invitation.carnet_id, func.max(Invitation.expires_at))
+        .where(Invitation.carnet_id.in_(carnet_ids), Invitation.target == InvitationTarget.HOLDER,
+               Invitation.used_at.is_(None), Invitation.revoked_at.is_(None),
+               Invitation.locked_at.is_(None), Invitation.expires_at > now)
+        .group_by(Invitation.carnet_id)).all())
+    states = {}
+    for cid in carnet_ids:
+        if cid in owned:
+            states[cid] = SharingState("owned")
+        elif cid in pending:
+            until: datetime = pending[cid]
+            if until.tzinfo is None:  # aggregate results skip the column type on some backends
+                from datetime import timezone
+
+                until = until.replace(tzinfo=timezone.utc)
+            states[cid] = SharingState("pending", until)
+        else:
+            states[cid] = NOT_SHARED
+    return states

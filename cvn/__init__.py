@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
 
     from cvn.admin.routes import bp as admin_bp
+    from cvn.archives.routes import bp as archives_bp
     from cvn.auth.routes import bp as auth_bp
     from cvn.carnets.routes import bp as carnets_bp
     from cvn.errors import init_app as init_errors
@@ -43,8 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
     from cvn.patient.routes import bp as patient_bp
     from cvn.pro.routes import bp as pro_bp
     from cvn.sharing.routes import bp as sharing_bp
+    from cvn.validation.routes import bp as validation_bp
 
-    for blueprint in (main_bp, auth_bp, pro_bp, carnets_bp, sharing_bp, patient_bp, admin_bp, outbox_bp):
+    for blueprint in (main_bp, auth_bp, pro_bp, carnets_bp, sharing_bp, validation_bp, archives_bp, patient_bp, admin_bp, outbox_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
 

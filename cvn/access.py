@@ -91,12 +91,31 @@ def can_read(user, carnet) -> bool:
 
 
 def can_write(user, carnet) -> bool:
-    """Tell whether the user may add or change doses in the carnet."""
+    """Tell whether the user works on the carnet as a professional: record, correct, validate."""
     return open_access(user, carnet) is not None
 
 
+def can_record(user, carnet) -> bool:
+    """Tell whether the user may record a dose (validated for professionals, declared for owners)."""
+    return can_write(user, carnet) or is_owner(user, carnet)
+
+
+def can_edit_dose(user, carnet, dose) -> bool:
+    """Tell whether the user may correct or delete this dose.
+
+    Professionals with access: any dose. Owners: their own declared (or
+    rejected) doses, until a professional validates them.
+    """
+    from cvn.models import DoseState
+
+    if can_write(user, carnet):
+        return True
+    return (is_owner(user, carnet) and dose.recorded_by_id == user.id
+            and dose.state in (DoseState.DECLARED, DoseState.REJECTED))
+
+
 def get_carnet(public_id: str, write: bool = False) -> "Carnet":
-    """Return the carnet if the current user may read it (or write it); else 404.
+    """Return the carnet if the current user may read it (or record doses in it); else 404.
 
     A carnet the user may not see answers 404, not 403, so its existence does not leak.
     """
@@ -106,7 +125,7 @@ def get_carnet(public_id: str, write: bool = False) -> "Carnet":
     from cvn.models import Carnet
 
     carnet = db.session.scalar(select(Carnet).where(Carnet.public_id == public_id))
-    allowed = carnet is not None and (can_write if write else can_read)(current_user, carnet)
+    allowed = carnet is not None and (can_record if write else can_read)(current_user, carnet)
     if not allowed:
         abort(404)
     return carnet

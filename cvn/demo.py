@@ -23,6 +23,8 @@ ACCOUNTS = [
     dict(email="inf.bernard@demo.cvn.fr", first_name="Hugo", last_name="Bernard",
          role=Role.PROFESSIONAL, profession=Profession.INFIRMIER, rpps="10007654321", verified=False),
     dict(email="patient@demo.cvn.fr", first_name="Éloïse", last_name="Durand", role=Role.PATIENT),
+    dict(email="pharma.petit@demo.cvn.fr", first_name="Inès", last_name="Petit",
+         role=Role.PROFESSIONAL, profession=Profession.PHARMACIEN, rpps="10009998887", verified=True),
 ]
 
 
@@ -99,9 +101,32 @@ def load_sharing(doctor: User, patient: User) -> list[str]:
         sharing.claim(invitation, patient, mine.birth_date, True)
     if db.session.scalar(select(Invitation).where(Invitation.carnet_id == baby.id)) is None:
         sharing.create_invitation(doctor, baby, InvitationTarget.HOLDER, InvitationChannel.EMAIL, patient.email)
-    return [f"  Carnet d’Éloïse Durand confié à {patient.email} ;",
+    lines = load_owner_story(doctor, patient, mine)
+    return [f"  Carnet d’Éloïse Durand confié à {patient.email} ;", *lines,
             f"  invitation e-mail en attente pour le carnet de Léo Durand (né le "
             f"{baby.birth_date.strftime('%d/%m/%Y')}) : ouvrez-la depuis la boîte d’envoi."]
+
+
+def load_owner_story(doctor: User, patient: User, carnet: Carnet) -> list[str]:
+    """A declared dose waiting for Dr Martin; the pharmacist's access ended (an archive)."""
+    from cvn.archives import services as archives
+    from cvn.models import Archive, Dose, DoseState, InvitationChannel, InvitationTarget
+    from cvn.sharing import services as sharing
+
+    pharmacist = db.session.scalar(select(User).where(User.email == "pharma.petit@demo.cvn.fr"))
+    if db.session.scalar(select(Archive).where(Archive.carnet_id == carnet.id)) is None:
+        invitation, _raw = sharing.create_invitation(patient, carnet, InvitationTarget.PROFESSIONAL,
+                                                     InvitationChannel.QR)
+        sharing.claim(invitation, pharmacist, carnet.birth_date, True)
+        D = carnets.DoseInput
+        carnets.record_dose(pharmacist, carnet, D("Vaxigrip", [], today() - timedelta(days=400), lot_number="VX3"))
+        access = next(a for a in archives.accesses(carnet) if a.professional_id == pharmacist.id)
+        archives.end_access(patient, carnet, access)
+    if db.session.scalar(select(Dose).where(Dose.carnet_id == carnet.id, Dose.state == DoseState.DECLARED)) is None:
+        carnets.record_dose(patient, carnet, carnets.DoseInput("Comirnaty", [], today() - timedelta(days=90),
+                                                               note="Centre de vaccination de la mairie."))
+    return ["  une dose déclarée par la patiente attend la validation de Dr Martin (« À valider ») ;",
+            "  la pharmacienne pharma.petit@demo.cvn.fr a un carnet archivé (partage arrêté) ;"]
 
 
 def load() -> list[str]:
@@ -113,7 +138,7 @@ def load() -> list[str]:
              f"Mot de passe de tous les comptes : {PASSWORD}", *shared]
     for spec in ACCOUNTS:
         kind = "administrateur" if spec.get("is_admin") else (
-            "professionnel vérifié (patientèle de 3 carnets)" if spec.get("verified") else
+            "professionnel vérifié" if spec.get("verified") else
             "professionnel non vérifié" if spec["role"] == Role.PROFESSIONAL else
             "patient (propriétaire d’un carnet)")
         lines.append(f"  {spec['email']:<28} {kind}")

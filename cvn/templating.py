@@ -34,6 +34,18 @@ def init_app(app: Flask) -> None:
 
         return disease_label(code)
 
+    @app.template_filter("fromjson")
+    def fromjson(text: str):
+        """Parse JSON (archived carnets)."""
+        import json
+
+        return json.loads(text)
+
+    @app.template_filter("isodate")
+    def isodate(text: str) -> date:
+        """Parse an ISO date string."""
+        return date.fromisoformat(text)
+
     @app.template_filter("datetime_fr")
     def datetime_fr(value: datetime | None) -> str:
         """Format a moment in local time ("12 mars 2025 à 14:05")."""

@@ -22,6 +22,11 @@ def test_demo_is_idempotent_and_prints_credentials(runner):
     assert len(rows) == 3
     actions = {r.action for row in rows for r in revisions(row.carnet)}
     assert {"create", "update", "delete"} <= actions
+    assert sum(row.pending for row in rows) == 1  # a declared dose waits for Dr Martin
+    from cvn.archives.services import archives_of
+
+    pharmacist = db.session.scalar(select(User).where(User.email == "pharma.petit@demo.cvn.fr"))
+    assert len(archives_of(pharmacist)) == 1
     states = {row.carnet.first_names: row.sharing.kind for row in rows}
     assert states == {"Éloïse": "owned", "Léo": "pending", "Jérôme": "not_shared"}
 

@@ -299,15 +299,20 @@ def test_sharing_status_in_the_patientele(client, auth, clock, pro, carnet, crea
     assert "Confié au patient" in client.get("/pro/").get_data(as_text=True)
 
 
-def test_owner_reads_but_cannot_use_professional_actions(client, auth, pro, carnet, create_patient):
+def test_owner_reads_and_declares_but_does_not_validate(client, auth, pro, carnet, create_patient):
+    from cvn.models import Dose, DoseState
+
     _inv, raw = invite(pro, carnet)
     owner = create_patient()
     auth.login(owner)
     claim_as(client, raw)
-    page = client.get(f"/carnets/{carnet.public_id}")
-    assert page.status_code == 200 and "Enregistrer la dose" not in page.get_data(as_text=True)
+    page = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    assert "Déclarer la dose" in page and "Enregistrer la dose" not in page
     assert client.post(f"/carnets/{carnet.public_id}/doses",
-                       data={"product": "Hexyon", "administered_on": "2024-04-10"}).status_code == 404
+                       data={"product": "Hexyon", "administered_on": "2024-04-10"}).status_code == 303
+    dose = db.session.scalar(select(Dose))
+    assert dose.state == DoseState.DECLARED and dose.validated_by_id is None
+    assert client.post(f"/carnets/{carnet.public_id}/doses/{dose.id}/valider").status_code == 404
     assert client.post(f"/carnets/{carnet.public_id}/invitations/code", data={"channel": "link"}).status_code == 303
 
 

@@ -55,13 +55,19 @@ def _page_context(carnet, form=None, view=None, **overrides) -> dict:
     from cvn.sharing.qr import qr_svg
     from cvn.sharing.routes import SHOWN_KEY
 
+    from cvn.access import can_edit_dose
+    from cvn.archives.services import accesses
+
     view = view if view in VIEWS else "date"
     doses = services.live_doses(carnet)
+    owner = is_owner(current_user, carnet)
     may_share = sharing.may_invite(current_user, carnet, InvitationTarget.HOLDER)
-    invitations = sharing.invitations(carnet, InvitationTarget.HOLDER) if may_share else []
+    invitations = {target.value: sharing.invitations(carnet, target)
+                   if sharing.may_invite(current_user, carnet, target) else []
+                   for target in InvitationTarget}
     shown = session.get(SHOWN_KEY, {})
     codes = {}
-    for invitation in invitations:
+    for invitation in invitations["holder"] + invitations["professional"]:
         raw = shown.get(str(invitation.id))
         if raw and invitation.state(utcnow()) == InvitationState.PENDING:
             link = sharing.link_for(raw)
@@ -72,9 +78,12 @@ def _page_context(carnet, form=None, view=None, **overrides) -> dict:
         form=form or DoseForm(formdata=None), products=products().values(),
         revisions=services.revisions(carnet), events=services.audit_trail(carnet),
         pending=sum(1 for d in doses if d.state == DoseState.DECLARED),
-        may_write=can_write(current_user, carnet), owner=is_owner(current_user, carnet),
+        may_write=can_write(current_user, carnet), may_record=can_write(current_user, carnet) or owner,
+        may_validate=can_write(current_user, carnet), owner=owner,
+        editable={d.id for d in doses if can_edit_dose(current_user, carnet, d)},
         may_share=may_share, invitations=invitations, codes=codes, now=utcnow(),
-        owners=sharing.owners(carnet), email_form=EmailInviteForm(prefix="inv", formdata=None))
+        owners=sharing.owners(carnet), accesses=accesses(carnet) if owner else [], notice={},
+        email_forms={t.value: EmailInviteForm.for_target(t.value, formdata=None) for t in InvitationTarget})
     context.update(overrides)
     return context
 
@@ -131,8 +140,11 @@ def add_dose(public_id: str):
 
 
 def _dose_or_404(carnet, dose_id):
+    """Return a dose the current user may correct or delete, else 404."""
+    from cvn.access import can_edit_dose
+
     dose = services.get_dose(carnet, dose_id)
-    if dose is None:
+    if dose is None or not can_edit_dose(current_user, carnet, dose):
         abort(404)
     return dose
 
@@ -152,7 +164,11 @@ def edit_dose(public_id: str, dose_id: int):
     form = DoseForm()
     if _apply(form, lambda data: services.update_dose(current_user, carnet, dose, data)):
         if wants_fragment():
-            row = render_template("carnets/_dose.html", carnet=carnet, dose=dose, view="date", may_write=True)
+            from cvn.access import can_edit_dose, can_write
+
+            row = render_template("carnets/_dose.html", carnet=carnet, dose=dose, view="date",
+                                  may_validate=can_write(current_user, carnet),
+                                  editable={dose.id} if can_edit_dose(current_user, carnet, dose) else set())
             history = render_template("carnets/_history.html", carnet=carnet,
                                       revisions=services.revisions(carnet), oob=True)
             return row + history

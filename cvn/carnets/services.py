@@ -197,16 +197,12 @@ def _resolve(carnet: Carnet, data: DoseInput) -> dict:
                 route=data.route or None, note=(data.note or "").strip() or None)
 
 
-def _require_write(user: User, carnet: Carnet) -> None:
-    from cvn.access import can_write
-
-    if not can_write(user, carnet):
-        raise AccessLost()
-
-
 def record_dose(user: User, carnet: Carnet, data: DoseInput) -> Dose:
-    """Record a dose; a professional's dose is validated at once, by them."""
-    _require_write(user, carnet)
+    """Record a dose: validated at once when a professional records it, declared when an owner does."""
+    from cvn.access import can_record
+
+    if not can_record(user, carnet):
+        raise AccessLost()
     values = _resolve(carnet, data)
     now = utcnow()
     by_pro = user.is_verified_professional
@@ -232,9 +228,20 @@ def get_dose(carnet: Carnet, dose_id: int) -> Dose | None:
     return dose
 
 
+def _require_edit(user: User, carnet: Carnet, dose: Dose) -> None:
+    from cvn.access import can_edit_dose
+
+    if not can_edit_dose(user, carnet, dose):
+        raise AccessLost()
+
+
 def update_dose(user: User, carnet: Carnet, dose: Dose, data: DoseInput) -> Dose:
-    """Correct a dose; the before/after pair is kept as a revision."""
-    _require_write(user, carnet)
+    """Correct a dose; the before/after pair is kept as a revision.
+
+    A professional's correction validates the dose; an owner's correction of a
+    declared or rejected dose declares it again.
+    """
+    _require_edit(user, carnet, dose)
     values = _resolve(carnet, data)
     before = dose.snapshot()
     for key, value in values.items():
@@ -247,7 +254,9 @@ def update_dose(user: User, carnet: Carnet, dose: Dose, data: DoseInput) -> Dose
     if user.is_verified_professional:
         # The corrected content is vouched for by the professional who corrected it.
         dose.state, dose.validated_by_id, dose.validated_at = DoseState.VALIDATED, user.id, now
-        after = dose.snapshot()
+    else:
+        dose.state, dose.rejection_reason = DoseState.DECLARED, None
+    after = dose.snapshot()
     db.session.add(DoseRevision(dose_id=dose.id, action="update", before=before, after=after,
                                 changed_by_id=user.id, changed_at=now))
     carnet.last_activity_at = now
@@ -258,7 +267,7 @@ def update_dose(user: User, carnet: Carnet, dose: Dose, data: DoseInput) -> Dose
 
 def delete_dose(user: User, carnet: Carnet, dose: Dose, reason: str) -> None:
     """Remove a dose from the carnet; a validated dose needs a reason. Kept in history."""
-    _require_write(user, carnet)
+    _require_edit(user, carnet, dose)
     reason = " ".join((reason or "").split())
     if dose.state == DoseState.VALIDATED and not reason:
         raise DoseError("reason", "Indiquez pourquoi cette dose validée est supprimée.")

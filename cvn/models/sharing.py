@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cvn.clock import utcnow
@@ -105,3 +105,35 @@ class Ownership(Base):
 
     carnet: Mapped[Carnet] = relationship()
     user: Mapped[User] = relationship()
+
+
+class Archive(Base):
+    """A professional's frozen copy of a carnet, taken when the owner ended their access.
+
+    Medico-legal trace: ``content`` is canonical JSON of the carnet at that
+    instant and ``sha256`` its digest; no code path updates a row.
+    """
+
+    __tablename__ = "archive"
+    __table_args__ = (Index("ix_archive_professional", "professional_id", "frozen_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The live carnet it was taken from (kept even if that carnet is deleted later).
+    carnet_id: Mapped[int | None] = mapped_column(ForeignKey("carnet.id", ondelete="SET NULL"))
+    professional_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    access_id: Mapped[int | None] = mapped_column(ForeignKey("carnet_access.id", ondelete="SET NULL"))
+    #: The instant the share ended: the copy shows the carnet as it was then.
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Who ended the share (an owner).
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: Canonical JSON (sorted keys, no spaces) of identity, doses and their states.
+    content: Mapped[str] = mapped_column(Text)
+    #: SHA-256 hex digest of ``content``, checked whenever the archive is shown.
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    professional: Mapped[User] = relationship(foreign_keys=[professional_id])
+
+
+@event.listens_for(Archive, "before_update")
+def _archives_are_frozen(mapper, connection, target):
+    raise RuntimeError("archives are frozen")

@@ -13,6 +13,14 @@ from cvn.forms import FrenchDateField
 class EmailInviteForm(FlaskForm):
     email = email_field(_l("Adresse e-mail du patient"))
 
+    @classmethod
+    def for_target(cls, target: str, **kwargs) -> "EmailInviteForm":
+        """Return the form of one sharing panel (its own prefix and label)."""
+        form = cls(prefix="inv" if target == "holder" else "invpro", **kwargs)
+        if target != "holder":
+            form.email.label.text = _l("Adresse e-mail du professionnel")
+        return form
+
 
 class CodeInviteForm(FlaskForm):
     """Create an invitation shown as a QR code or as a link to copy."""

@@ -22,20 +22,35 @@ CLAIM_KEY = "claim_token"
 SHOWN_KEY = "shown_invitations"
 
 
-def _sharing_carnet(public_id: str, target=InvitationTarget.HOLDER):
+#: Form prefix, page anchor and page block of each kind of invitation panel.
+PANELS = {
+    InvitationTarget.HOLDER: ("inv", "partage", "sharing_panel"),
+    InvitationTarget.PROFESSIONAL: ("invpro", "partage-pro", "sharing_panel_pro"),
+}
+
+
+def _target() -> InvitationTarget:
+    try:
+        return InvitationTarget(request.form.get("target", "holder"))
+    except ValueError:
+        abort(400)
+
+
+def _sharing_carnet(public_id: str, target: InvitationTarget):
     carnet = get_carnet(public_id)
     if not services.may_invite(current_user, carnet, target):
         abort(404)
     return carnet
 
 
-def _after_change(carnet, message: str | None = None, anchor="partage"):
-    """Answer a change in the sharing panel: the panel for htmx, a redirect otherwise."""
+def _after_change(carnet, target: InvitationTarget, message: str | None = None, anchor: str | None = None):
+    """Answer a change in a sharing panel: the panel for htmx, a redirect otherwise."""
+    _prefix, panel_anchor, block = PANELS[target]
     if wants_fragment():
-        return carnet_page(carnet, block="sharing_panel", notice=message)
+        return carnet_page(carnet, block=block, notice={target.value: message} if message else {})
     if message:
         flash(message, "success")
-    return see_other("carnets.show", public_id=carnet.public_id, _anchor=anchor)
+    return see_other("carnets.show", public_id=carnet.public_id, _anchor=anchor or panel_anchor)
 
 
 def _remember(invitation_id: int, raw: str) -> None:
@@ -47,14 +62,16 @@ def _remember(invitation_id: int, raw: str) -> None:
 @bp.post("/carnets/<public_id>/invitations/email")
 @login_required
 def invite_by_email(public_id: str):
-    """Send the carnet's holder an e-mail with a link valid 30 days."""
-    carnet = _sharing_carnet(public_id)
-    form = EmailInviteForm(prefix="inv")
+    """E-mail a link valid 30 days (to the holder or another owner, or to a professional)."""
+    target = _target()
+    carnet = _sharing_carnet(public_id, target)
+    _prefix, _anchor, block = PANELS[target]
+    form = EmailInviteForm.for_target(target.value)
     if not form.validate_on_submit():
-        return carnet_page(carnet, block="sharing_panel", status=422, email_form=form)
-    invitation, _raw = services.create_invitation(current_user, carnet, InvitationTarget.HOLDER,
+        return carnet_page(carnet, block=block, status=422, email_forms={target.value: form})
+    invitation, _raw = services.create_invitation(current_user, carnet, target,
                                                   InvitationChannel.EMAIL, form.email.data)
-    return _after_change(carnet, _("Invitation envoyée à %(email)s. Le lien est valable jusqu’au %(d)s.",
+    return _after_change(carnet, target, _("Invitation envoyée à %(email)s. Le lien est valable jusqu’au %(d)s.",
                                    email=invitation.email, d=invitation.expires_at.strftime("%d/%m/%Y")))
 
 
@@ -62,14 +79,15 @@ def invite_by_email(public_id: str):
 @login_required
 def invite_by_code(public_id: str):
     """Create an invitation shown as a QR code or as a link to copy."""
-    carnet = _sharing_carnet(public_id)
+    target = _target()
+    carnet = _sharing_carnet(public_id, target)
     form = CodeInviteForm()
     if not form.validate_on_submit():
         abort(400)
-    invitation, raw = services.create_invitation(current_user, carnet, InvitationTarget.HOLDER,
+    invitation, raw = services.create_invitation(current_user, carnet, target,
                                                  InvitationChannel(form.channel.data))
     _remember(invitation.id, raw)
-    return _after_change(carnet, anchor=f"invitation-{invitation.id}")
+    return _after_change(carnet, target, anchor=f"invitation-{invitation.id}")
 
 
 @bp.post("/carnets/<public_id>/invitations/<int:invitation_id>/revoquer")
@@ -84,7 +102,7 @@ def revoke(public_id: str, invitation_id: int):
         services.revoke(current_user, invitation)
     except services.NotAllowed:
         abort(404)
-    return _after_change(carnet, _("Invitation annulée : son lien ne fonctionne plus."))
+    return _after_change(carnet, invitation.target, _("Invitation annulée : son lien ne fonctionne plus."))
 
 
 @bp.post("/carnets/<public_id>/invitations/<int:invitation_id>/renouveler")
@@ -104,7 +122,7 @@ def reissue(public_id: str, invitation_id: int):
         message = _("Nouvelle invitation envoyée à %(email)s.", email=new.email)
     else:
         _remember(new.id, raw)
-    return _after_change(carnet, message, anchor=f"invitation-{new.id}")
+    return _after_change(carnet, new.target, message, anchor=f"invitation-{new.id}")
 
 
 @bp.get("/i/<token>")

@@ -1,0 +1,377 @@
+"""Judge one series of the calendar for one person: what is counted, what comes next.
+
+Each ``run_*`` function walks one kind of series over the injections of one disease
+(tuples ``(ordinal, month index, day, product)``, sorted) and answers with a tuple:
+``(DONE, next index, last counted dose, counted, not counted[, note])``,
+``(ABANDONED, next index, last counted dose, counted, not counted, age limit)`` or
+``(PENDING, status, next ordinal, label, sentence, counted, not counted)``.
+"""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+from cvn.schedule.rules import duration_text, month_index, month_length, shift, shift_ordinal
+
+DUE, OVERDUE, UP_TO_DATE, COMPLETE, NOT_RECOMMENDED = "due", "overdue", "up_to_date", "complete", "not_recommended"
+DONE, PENDING, ABANDONED = 0, 1, 2
+FAR = 10**9
+
+_DATES: dict[int, str] = {}
+
+
+def fmt(ordinal: int) -> str:
+    """Return an ordinal as dd/mm/yyyy (memoised: carnets share many dates)."""
+    text = _DATES.get(ordinal)
+    if text is None:
+        d = date.fromordinal(ordinal)
+        text = _DATES[ordinal] = f"{d.day:02d}/{d.month:02d}/{d.year}"
+    return text
+
+
+class Ctx:
+    """The person seen from one evaluation date, with memoised ages."""
+
+    __slots__ = ("birth", "bidx", "bday", "on", "months", "sex", "flags", "cal", "ages")
+
+    def __init__(self, birth: date, sex: str, flags, on: date, cal):
+        self.birth, self.bidx, self.bday = birth.toordinal(), month_index(birth), birth.day
+        self.on, self.sex, self.cal, self.ages = on.toordinal(), sex, cal, {}
+        self.flags = flags if type(flags) is frozenset else frozenset(flags)
+        # Whole months of age on that day, consistent with age(): on >= age((m, 0)) <=> months >= m.
+        oidx = month_index(on)
+        months = oidx - self.bidx
+        if on.day < min(self.bday, month_length(oidx)):
+            months -= 1
+        self.months = months
+
+    def reached(self, off: tuple[int, int]) -> bool:
+        """Return whether the person has reached that age on the evaluation day."""
+        if off[1] == 0:
+            return self.months >= off[0]
+        return self.on >= self.age(off)
+
+    def age(self, off: tuple[int, int]) -> int:
+        """Return the ordinal of the day the person reaches that age."""
+        a = self.ages.get(off)
+        if a is None:
+            a = self.ages[off] = shift(self.bidx, self.bday, off)
+        return a
+
+
+def status_of(on: int, rec: int, end: int | None) -> str:
+    """Return up_to_date before rec, due until end (exclusive), overdue after."""
+    if on < rec:
+        return UP_TO_DATE
+    return DUE if end is None or on < end else OVERDUE
+
+
+def sentence(status: str, label: str, rec: int, basis: str) -> str:
+    """Return the French sentence for a dose to come."""
+    basis = f" ({basis})" if basis else ""
+    if status == UP_TO_DATE:
+        return f"{label} : prochaine échéance le {fmt(rec)}{basis}"
+    if status == DUE:
+        return f"{label} : à faire maintenant, échéance le {fmt(rec)}{basis}"
+    return f"{label} : en retard, échéance le {fmt(rec)}{basis} ; rattrapage à faire"
+
+
+def _variant(s, ctx: Ctx, doses, i: int):
+    variants = s.variants
+    if len(variants) == 1:
+        return variants[0]
+    first = doses[i] if i < len(doses) else None
+    for v in variants:
+        if v.flags is not None and not (v.flags & ctx.flags):
+            continue
+        if first is None:
+            if v.dosed_only or v.products is not None:
+                continue
+            if v.first_to is not None:
+                a0 = v.rules[0].age
+                t = ctx.on if a0 is None else max(ctx.on, ctx.age(a0))
+                if not ctx.age(v.first_from) <= t < ctx.age(v.first_to):
+                    continue
+        else:
+            if v.products is not None and first[3] not in v.products:
+                continue
+            if v.first_to is not None and not ctx.age(v.first_from) <= first[0] < ctx.age(v.first_to):
+                continue
+        return v
+    return variants[-1]
+
+
+def _assumed_stop(s, ctx: Ctx, doses, i: int) -> int:
+    """Return the index of the first injection showing the series was done earlier."""
+    adult = ctx.age(s.assumed_from) if s.assumed_from else FAR
+    products = s.assumed_products
+    for j in range(i, len(doses)):
+        product = doses[j][3]
+        if product in products or (product is None and doses[j][0] >= adult):
+            return j
+    return len(doses)
+
+
+def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
+    """Count injections into the dose rules of a series; say what comes next."""
+    n = len(doses)
+    quick = s.quick_limit
+    if quick is not None and ctx.reached(quick) and (
+            i >= n or (s.until is not None and doses[i][0] >= ctx.age(quick))):
+        return (ABANDONED, i, prev, [], [], quick)  # same answer as the walk below, sooner
+    v = s.variants[0] if len(s.variants) == 1 else _variant(s, ctx, doses, i)
+    rules = v.rules
+    age = ctx.age
+    until = v.until or s.until
+    until_ord = ctx.age(until) if until else FAR
+    k, used, skipped = 0, [], []
+    stop = n if s.assumed_products is None else _assumed_stop(s, ctx, doses, i)
+    count = len(rules)
+    while k < count:
+        r = rules[k]
+        nxt = doses[i] if i < stop and doses[i][0] < until_ord else None
+        if r.superseded_at is not None and (nxt[0] if nxt else ctx.on) >= age(r.superseded_at):
+            k += 1
+            continue
+        if r.reuse_from is not None and prev is not None and prev[0] > age(r.reuse_from):
+            k += 1
+            continue
+        if nxt is None:
+            break
+        i += 1
+        if r.min_age is not None and nxt[0] < age(r.min_age):
+            skipped.append((nxt, f"avant l'âge minimal de {duration_text(r.min_age)}"))
+        elif prev is not None and r.min_interval is not None and \
+                nxt[0] < shift(prev[1], prev[2], r.min_interval):
+            skipped.append((nxt, f"moins de {duration_text(r.min_interval)} après la précédente"))
+        elif r.products is not None and nxt[3] is not None and nxt[3] not in r.products:
+            skipped.append((nxt, "vaccin qui ne convient pas pour cette dose"))
+        else:
+            used.append(nxt)
+            prev = nxt
+            k += 1
+    if k == count:
+        if s.booster_every is None:
+            return (DONE, i, prev, used, skipped)
+        return _run_boosters(s, ctx, doses, i, prev, used)
+    if stop < n:
+        note = (f" {s.name} : supposée faite, le rappel du {fmt(doses[stop][0])} en témoigne"
+                " (vaccin de rappel ou injection après 16 ans).")
+        return (DONE, stop, prev, used, skipped, note)
+    on = ctx.on
+    if not used and s.start_before is not None and on >= ctx.age(s.start_before):
+        return (ABANDONED, i, prev, used, skipped, s.start_before)
+    if on >= until_ord:
+        return (ABANDONED, i, prev, used, skipped, until)
+    r = rules[k]
+    rec, basis = (ctx.age(r.age), r.age_text) if r.age is not None else (on, "")
+    if prev is not None and r.after is not None:
+        t = shift(prev[1], prev[2], r.after)
+        if t > rec or r.age is None:
+            rec = t
+            basis = f"{r.after_text} après la dose du {fmt(prev[0])}"
+    if s.not_before is not None and s.not_before > rec:
+        rec, basis = s.not_before, f"pas avant le {fmt(s.not_before)}"
+    if r.after_poly is not None and poly_last is not None:
+        t = shift_ordinal(poly_last, r.after_poly)
+        if t > rec:
+            rec, basis = t, f"{duration_text(r.after_poly)} après le vaccin polyosidique du {fmt(poly_last)}"
+    if rec >= until_ord:
+        return (ABANDONED, i, prev, used, skipped, until)
+    end = None
+    if not r.open:
+        if r.win_to is not None:
+            end = ctx.age(r.win_to)
+        if r.after_to is not None and prev is not None:
+            t = shift(prev[1], prev[2], r.after_to)
+            end = t if end is None or t < end else end
+        if end is None or end <= rec:
+            cal = ctx.cal
+            infant = r.infant if r.age is not None else rec < ctx.age(cal.infant_age)
+            end = shift_ordinal(rec, cal.tolerance_infant if infant else cal.tolerance)
+        if end > until_ord:
+            end = until_ord
+    status = status_of(on, rec, end)
+    return (PENDING, status, rec, r.label, sentence(status, r.label, rec, basis), used, skipped)
+
+
+def _run_boosters(s, ctx: Ctx, doses, i: int, prev, used):
+    """Boosters of a travel vaccine: only worth giving before a new exposure."""
+    boosters = len(doses) - i
+    last = doses[-1] if boosters else prev
+    if s.booster_count is not None and boosters >= s.booster_count:
+        return (DONE, len(doses), last, used + list(doses[i:]), [])
+    due = shift(last[1], last[2], s.booster_every)
+    label = "Rappel (si nouvelle exposition)"
+    if ctx.on < due:
+        text = f"{label} possible à partir du {fmt(due)}, {duration_text(s.booster_every)} après la dose du {fmt(last[0])}"
+        return (PENDING, UP_TO_DATE, due, label, text, used, ())
+    text = (f"protection de la dose du {fmt(last[0])} à renouveler seulement avant une nouvelle "
+            f"exposition (rappel possible depuis le {fmt(due)})")
+    return (PENDING, NOT_RECOMMENDED, None, None, text, used, ())
+
+
+def run_ladder(s, ctx: Ctx, doses, prev):
+    """Adult boosters at fixed ages, with the official re-alignment rules."""
+    last = doses[-1] if doses else prev
+    ages = s.ladder
+    skipped_age = None
+    if last is None:
+        fixed = ages[0]
+    else:
+        floor = shift(last[1], last[2], s.skip)
+        j = 0
+        while True:
+            fixed = ages[j] if j < len(ages) else (ages[-1][0] + s.every[0] * (j - len(ages) + 1), 0)
+            a = ctx.age(fixed)
+            if a > floor:
+                break
+            if a > last[0]:
+                skipped_age = fixed
+            j += 1
+    rec = ctx.age(fixed)
+    label = f"Rappel {fixed[0] // 12} ans"
+    since = f"dernier rappel le {fmt(last[0])}" if last else "aucun rappel enregistré"
+    note = ""
+    if skipped_age is not None:
+        note = (f". Rendez-vous de {skipped_age[0] // 12} ans sauté : le dernier rappel date de "
+                f"{duration_text(s.skip)} ou moins")
+    used = [last] if last else []
+    on = ctx.on
+    end = shift_ordinal(rec, ctx.cal.tolerance)
+    if on < end:
+        status = status_of(on, rec, end)
+        return (PENDING, status, rec, label, sentence(status, label, rec, since) + note, used, ())
+    nxt = fixed
+    while ctx.age(nxt) < on:
+        nxt = next((a for a in ages if a > nxt), None) or (nxt[0] + s.every[0], 0)
+    gap = s.max_gap if nxt <= s.late_age else s.max_gap_late
+    if last is None or shift(last[1], last[2], gap) < ctx.age(nxt):
+        text = (sentence(OVERDUE, label, rec, since) + f". Plus de {duration_text(gap)} séparent le dernier "
+                f"rappel du prochain rendez-vous à âge fixe ({nxt[0] // 12} ans) : rappel dès maintenant, "
+                "puis retour aux âges fixes")
+        return (PENDING, OVERDUE, rec, label, text, used, ())
+    label = f"Rappel {nxt[0] // 12} ans"
+    text = sentence(UP_TO_DATE, label, ctx.age(nxt), since) + f". Rendez-vous de {fixed[0] // 12} ans manqué"
+    return (PENDING, UP_TO_DATE, ctx.age(nxt), label, text, used, ())
+
+
+def _md(year: int, md) -> int:
+    return date(year, md[0], md[1]).toordinal()
+
+
+@lru_cache(maxsize=512)
+def _bounds(s, year: int) -> tuple[int, int, int, str]:
+    """Return (opens, start, end, label) of the season of s opening in that year."""
+    opens = _md(year, s.opens)
+    start_year = year + (s.start < s.opens)
+    start = _md(start_year, s.start)
+    end = _md(start_year + (s.end <= s.start), s.end)
+    return opens, start, end, s.label.format(season=f"{year}-{year + 1}", year=start_year)
+
+
+@lru_cache(maxsize=512)
+def _season(s, on: int) -> tuple[int, tuple, tuple]:
+    """Return (year, this season, next season) for the season of s holding that day."""
+    year = date.fromordinal(on).year
+    if on < _bounds(s, year)[0]:
+        year -= 1
+    return year, _bounds(s, year), _bounds(s, year + 1)
+
+
+def _first_campaign(s, ctx: Ctx) -> int | None:
+    """Return when the person first becomes eligible by age alone (None if never)."""
+    rec = None
+    for e in s.eligible:
+        if e.flags is None and e.from_age is not None and ctx.age(e.from_age) > ctx.on:
+            birthday = ctx.age(e.from_age)
+            year = date.fromordinal(birthday).year - 1
+            while birthday >= _bounds(s, year)[2]:
+                year += 1
+            t = max(_bounds(s, year)[1], birthday)
+            rec = t if rec is None or t < rec else rec
+    return rec
+
+
+def run_campaign(s, ctx: Ctx, doses, overlay: bool):
+    """A yearly campaign: due during the campaign unless a dose was given this season."""
+    on, flags = ctx.on, ctx.flags
+    groups = []
+    for e in s.eligible:
+        if (e.flags is None or e.flags & flags) and (e.from_age is None or on >= ctx.age(e.from_age)) \
+                and (e.to_age is None or on < ctx.age(e.to_age)):
+            groups.append(e)
+    last = doses[-1] if doses else None
+    used = [last] if last else []
+    if not groups:
+        if overlay:
+            return None
+        rec = _first_campaign(s, ctx)
+        text = f"recommandée pour : {s.who_all}"
+        if rec is not None:
+            text += f" ; première campagne concernée le {fmt(rec)}"
+        return (PENDING, NOT_RECOMMENDED, rec, None, text, used, ())
+    year, (opens, start, end, label), (_, n_start, _, n_label) = _season(s, on)
+    gap = s.min_interval
+    for e in groups:
+        if e.min_interval is not None and (gap is None or e.min_interval < gap):
+            gap = e.min_interval
+    who = groups[0].who_cap
+    if last is not None and last[0] >= opens:
+        rec = n_start if gap is None else max(n_start, shift(last[1], last[2], gap))
+        text = f"{who} : dose de la saison faite le {fmt(last[0])} ; prochaine campagne le {fmt(rec)}"
+        return (PENDING, UP_TO_DATE, rec, n_label, text, used, ())
+    rec, basis = start, f"{groups[0].who}, campagne du {fmt(start)} au {fmt(end - 1)}"
+    if gap is not None and last is not None:
+        t = shift(last[1], last[2], gap)
+        if t > rec:
+            rec, basis = t, f"{groups[0].who}, {duration_text(gap)} après la dose du {fmt(last[0])}"
+    if rec < end and on < end:
+        status = UP_TO_DATE if on < rec else DUE
+        return (PENDING, status, rec, label, sentence(status, label, rec, basis), used, ())
+    done = f"campagne terminée le {fmt(end - 1)}" if on >= end else f"dose récente le {fmt(last[0])}"
+    return (PENDING, UP_TO_DATE, n_start, n_label, f"{who} : {done} ; prochaine campagne le {fmt(n_start)}",
+            used, ())
+
+
+def run_season(s, ctx: Ctx, doses, i: int, prev):
+    """Infant RSV immunisation: one dose during the first season of life."""
+    # The first season always ends by the first birthday.
+    if ctx.months >= 12 and (i >= len(doses) or doses[i][0] >= ctx.age((12, 0))):
+        return (ABANDONED, i, prev, [], [], None)
+    year = date.fromordinal(ctx.birth).year
+    end = _md(year, s.end)
+    if ctx.birth < end:
+        start = _md(year - 1, s.start)
+    else:
+        start, end = _md(year, s.start), _md(year + 1, s.end)
+    if i < len(doses) and doses[i][0] < end:
+        return (DONE, i + 1, doses[i], [doses[i]], [])
+    if ctx.on >= end:
+        return (ABANDONED, i, prev, [], [], None)
+    rec = max(start, ctx.birth)
+    status = UP_TO_DATE if ctx.on < rec else DUE
+    basis = f"première saison du VRS, jusqu'au {fmt(end - 1)}"
+    return (PENDING, status, rec, s.label, sentence(status, s.label, rec, basis), [], ())
+
+
+def run_pregnancy(s, ctx: Ctx, doses):
+    """A dose at each pregnancy; a dose in the look-back period counts for this one."""
+    since = shift_ordinal(ctx.on, (-s.lookback[0], -s.lookback[1]))
+    if doses and doses[-1][0] >= since:
+        return (PENDING, UP_TO_DATE, None, s.label, f"dose faite le {fmt(doses[-1][0])} pour cette grossesse",
+                [doses[-1]], ())
+    return (PENDING, DUE, None, s.label, f"{s.label} à faire pendant cette grossesse", [], ())
+
+
+def applies(s, ctx: Ctx, dosed: bool) -> bool:
+    """Return whether the series is for this person (cohort, sex, flags, optional)."""
+    if s.born_from is not None and ctx.birth < s.born_from:
+        return False
+    if s.born_before is not None and ctx.birth >= s.born_before:
+        return False
+    if s.sex and ctx.sex != s.sex:
+        return False
+    if s.optional and not dosed:
+        return False
+    return s.flags is None or bool(s.flags & ctx.flags) or (s.applies_if_dosed and dosed)

@@ -46,7 +46,11 @@ def create_app(config: dict | None = None) -> Flask:
     from cvn.sharing.routes import bp as sharing_bp
     from cvn.validation.routes import bp as validation_bp
 
-    for blueprint in (main_bp, auth_bp, pro_bp, carnets_bp, sharing_bp, validation_bp, archives_bp, patient_bp, admin_bp, outbox_bp):
+    from cvn.alerts.routes import bp as alerts_bp
+    from cvn.status.routes import bp as status_bp
+
+    for blueprint in (main_bp, auth_bp, pro_bp, carnets_bp, sharing_bp, validation_bp, archives_bp,
+                      status_bp, alerts_bp, patient_bp, admin_bp, outbox_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
 

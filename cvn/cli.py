@@ -55,6 +55,21 @@ def deliver_mail() -> None:
     click.echo(f"{counts['sent']} envoyé(s), {counts['failed']} en échec.")
 
 
+@cvn_cli.command("run-alerts")
+@click.option("--on", "on", default=None, help="Date to run for (AAAA-MM-JJ), today by default.")
+def run_alerts(on: str | None) -> None:
+    """Announce newly due doses to opted-in owners (the daily job, run once)."""
+    from datetime import date
+
+    from cvn.alerts.services import run_daily
+
+    stats = run_daily(date.fromisoformat(on) if on else None)
+    if stats.skipped:
+        click.echo("Un autre processus exécute déjà les alertes.")
+    click.echo(f"{stats.carnets} carnet(s) suivis, {stats.announced} échéance(s) annoncée(s), "
+               f"{stats.messages} message(s).")
+
+
 @cvn_cli.command("worker")
 def worker() -> None:
     """Run the scheduled jobs in this process until stopped."""
@@ -68,4 +83,7 @@ def worker() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command group."""
+    from cvn.schedule.forecast import forecast_command
+
+    cvn_cli.add_command(forecast_command, "forecast")
     app.cli.add_command(cvn_cli)

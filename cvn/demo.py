@@ -129,11 +129,31 @@ def load_owner_story(doctor: User, patient: User, carnet: Carnet) -> list[str]:
             "  la pharmacienne pharma.petit@demo.cvn.fr a un carnet archivé (partage arrêté) ;"]
 
 
+def load_status(doctor: User, patient: User) -> list[str]:
+    """A holder's situation that changes the status, and the owner's alerts turned on."""
+    from cvn.alerts import services as alerts
+    from cvn.status.services import set_flags
+
+    grandfather = db.session.scalar(select(Carnet).where(Carnet.created_by_id == doctor.id,
+                                                         Carnet.first_names == "Jérôme"))
+    mine = db.session.scalar(select(Carnet).where(Carnet.created_by_id == doctor.id,
+                                                  Carnet.first_names == "Éloïse"))
+    if grandfather is None or mine is None:
+        return []
+    if not grandfather.flags:
+        set_flags(doctor, grandfather, ["chronic_heart_lung"])
+    if not alerts.is_subscribed(patient, mine):
+        alerts.subscribe(patient, mine, True)
+    stats = alerts.run_daily()
+    return [f"  alertes par e-mail activées par la patiente ({stats.messages} alerte(s) dans la boîte d’envoi)."]
+
+
 def load() -> list[str]:
     """Load everything; return lines to print."""
     created, users = load_accounts()
     opened = load_carnets(users["dr.martin@demo.cvn.fr"])
     shared = load_sharing(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
+    shared += load_status(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     lines = [f"Données de démonstration : {created} compte(s), {opened} carnet(s) créés.",
              f"Mot de passe de tous les comptes : {PASSWORD}", *shared]
     for spec in ACCOUNTS:

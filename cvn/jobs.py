@@ -1,4 +1,4 @@
-"""Scheduled jobs (APScheduler): e-mail delivery now, alerts later.
+"""Scheduled jobs (APScheduler): e-mail delivery every 20 s, due-dose alerts daily at 08:00.
 
 In development the scheduler runs inside the web process (``CVN_SCHEDULER=1``,
 set by ``make run``). In production it runs in its own process,
@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 #: How often the outbox is drained, in seconds.
 OUTBOX_INTERVAL = 20
+#: Local hour of the daily alerts job.
+ALERTS_HOUR = 8
 
 
 def _deliver_outbox(app: Flask) -> None:
@@ -29,12 +31,24 @@ def _deliver_outbox(app: Flask) -> None:
             log.info("outbox: %(sent)s sent, %(failed)s failed", counts)
 
 
+def _send_alerts(app: Flask) -> None:
+    from cvn.alerts.services import run_daily
+
+    with app.app_context():
+        stats = run_daily()
+        log.info("alerts: %s carnets, %s announcements, %s messages%s", stats.carnets, stats.announced,
+                 stats.messages, " (skipped: another process holds the lock)" if stats.skipped else "")
+
+
 def make_scheduler(app: Flask, blocking: bool = False):
     """Build a scheduler holding CVN's jobs, bound to ``app``."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(timezone=app.config["CVN_TIMEZONE"])
     scheduler.add_job(_deliver_outbox, "interval", seconds=OUTBOX_INTERVAL, args=[app],
                       id="deliver_outbox", max_instances=1, coalesce=True)
+    # Every day at 08:00 Paris time; a missed run (process down) runs on the next start-up.
+    scheduler.add_job(_send_alerts, "cron", hour=ALERTS_HOUR, minute=0, args=[app], id="alerts",
+                      max_instances=1, coalesce=True, misfire_grace_time=12 * 3600)
     return scheduler
 
 

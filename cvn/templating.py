@@ -59,5 +59,7 @@ def init_app(app: Flask) -> None:
 
         from cvn.clock import today
 
-        return {"SITE_LABELS": SITE_LABELS, "ROUTE_LABELS": ROUTE_LABELS,
-                "today_iso": today().isoformat()}
+        from cvn.status.services import FLAGS, STATUS_LABELS
+
+        return {"SITE_LABELS": SITE_LABELS, "ROUTE_LABELS": ROUTE_LABELS, "FLAGS": FLAGS,
+                "STATUS_LABELS": STATUS_LABELS, "today_iso": today().isoformat()}

@@ -262,6 +262,16 @@ def live_server(live_server_factory):
 
 
 @pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free loopback port, recording what it receives."""
+    from tests.smtp import SMTPServer
+
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def create_carnet(app, create_professional):
     """Return a factory of carnets opened by a professional (a new one by default)."""
     from datetime import date

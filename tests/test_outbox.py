@@ -5,14 +5,6 @@ from sqlalchemy import select
 from cvn.extensions import db
 from cvn.models import OutboxMessage, OutboxStatus
 from cvn.outbox.services import MAX_ATTEMPTS, deliver_due, queue_mail, retry_delay
-from tests.smtp import SMTPServer
-
-
-@pytest.fixture
-def smtp():
-    server = SMTPServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

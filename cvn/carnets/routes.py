@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from cvn.access import get_carnet, professional_required
 from cvn.carnets import services
 from cvn.carnets.forms import CarnetForm, DeleteDoseForm, DoseForm
-from cvn.clock import utcnow
+from cvn.clock import today, utcnow
 from cvn.models import DoseState, InvitationState, InvitationTarget, Sex
 from cvn.schedule.catalogue import disease_label, product_by_name, products
 from cvn.web import render, see_other, wants_fragment
@@ -84,6 +84,12 @@ def _page_context(carnet, form=None, view=None, **overrides) -> dict:
         may_share=may_share, invitations=invitations, codes=codes, now=utcnow(),
         owners=sharing.owners(carnet), accesses=accesses(carnet) if owner else [], notice={},
         email_forms={t.value: EmailInviteForm.for_target(t.value, formdata=None) for t in InvitationTarget})
+    from cvn.alerts.services import is_subscribed
+    from cvn.status.services import grouped, status_of
+
+    context["recommendations"] = grouped(status_of(carnet))
+    context["today_date"] = today()
+    context["subscribed"] = owner and is_subscribed(current_user, carnet)
     context.update(overrides)
     return context
 

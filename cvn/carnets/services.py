@@ -106,6 +106,7 @@ class Row:
     carnet: Carnet
     pending: int
     sharing: SharingState = NOT_SHARED
+    summary: object = None  # cvn.status.services.Summary
 
 
 @dataclass
@@ -147,8 +148,12 @@ def patientele(pro: User, query: str = "", birth_date: date | None = None,
             Dose.deleted_at.is_(None)).group_by(Dose.carnet_id)).all()) if carnets else {}
     from cvn.sharing.services import sharing_states
 
+    from cvn.status.services import summaries
+
     states = sharing_states([c.id for c in carnets])
-    return Page([Row(c, counts.get(c.id, 0), states[c.id]) for c in carnets], page, per_page, has_next)
+    status = summaries(carnets)
+    return Page([Row(c, counts.get(c.id, 0), states[c.id], status[c.id]) for c in carnets],
+                page, per_page, has_next)
 
 
 # --- Doses -------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate."""
+from cvn.models.alerts import AlertSent, AlertSubscription, JobLock
 from cvn.models.base import Base
 from cvn.models.carnet import Access, AuditEvent, Carnet, Dose, DoseRevision, DoseState, Sex
 from cvn.models.sharing import (MAX_ATTEMPTS, Archive, Invitation, InvitationChannel, InvitationState,
@@ -8,6 +9,7 @@ from cvn.models.token import AuthToken, TokenPurpose
 from cvn.models.user import Profession, Role, User
 
 __all__ = [
+    "AlertSent", "AlertSubscription", "JobLock",
     "MAX_ATTEMPTS", "Archive", "Invitation", "InvitationChannel", "InvitationState", "InvitationTarget", "Ownership",
     "Access", "AuditEvent", "Carnet", "Dose", "DoseRevision", "DoseState", "Sex",
     "AuthToken", "Base", "OutboxMessage", "OutboxStatus", "Profession", "Role",

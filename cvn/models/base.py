@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -40,3 +40,8 @@ class Base(DeclarativeBase):
     """Base class of all CVN models."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(cls, length: int = 20) -> Enum:
+    """Return a portable enum column type storing the members' values as strings."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])

@@ -5,16 +5,13 @@ import enum
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Date, Enum, ForeignKey, Index, Integer, String, Text, event, text)
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cvn.clock import utcnow
-from cvn.models.base import Base, UTCDateTime
+from cvn.models.base import Base, UTCDateTime, str_enum
 from cvn.models.user import User
 
-
-def _enum(cls, length=20):
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 def new_public_id() -> str:
@@ -50,11 +47,14 @@ class Carnet(Base):
     #: Holder's birth date: ages, due dates and the claim check all rest on it.
     birth_date: Mapped[date] = mapped_column(Date)
     #: Holder's sex at the civil registry (some recommendations depend on it).
-    sex: Mapped[Sex] = mapped_column(_enum(Sex, 1))
+    sex: Mapped[Sex] = mapped_column(str_enum(Sex, 1))
     #: "last first" folded (no case, no accents) for the patientèle search.
     search_name: Mapped[str] = mapped_column(String(260))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: Situations that change recommendations: pregnant, immunocompromised,
+    #: chronic_heart_lung, asplenia, bcg_risk (set by owners or professionals).
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Last change to the carnet or its doses: orders the patientèle.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -119,7 +119,7 @@ class Dose(Base):
     route: Mapped[str | None] = mapped_column(String(30))
     note: Mapped[str | None] = mapped_column(Text)
     #: Whether the dose counts (validated), waits (declared) or was refused.
-    state: Mapped[DoseState] = mapped_column(_enum(DoseState))
+    state: Mapped[DoseState] = mapped_column(str_enum(DoseState))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

@@ -4,17 +4,14 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, event, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cvn.clock import utcnow
-from cvn.models.base import Base, UTCDateTime
+from cvn.models.base import Base, UTCDateTime, str_enum
 from cvn.models.carnet import Carnet
 from cvn.models.user import User
 
-
-def _enum(cls, length=20):
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class InvitationTarget(str, enum.Enum):
@@ -49,8 +46,8 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     carnet_id: Mapped[int] = mapped_column(ForeignKey("carnet.id", ondelete="CASCADE"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    target: Mapped[InvitationTarget] = mapped_column(_enum(InvitationTarget))
-    channel: Mapped[InvitationChannel] = mapped_column(_enum(InvitationChannel))
+    target: Mapped[InvitationTarget] = mapped_column(str_enum(InvitationTarget))
+    channel: Mapped[InvitationChannel] = mapped_column(str_enum(InvitationChannel))
     #: Address the link was e-mailed to (e-mail channel only).
     email: Mapped[str | None] = mapped_column(String(254))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -6,12 +6,12 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cvn.clock import utcnow
-from cvn.models.base import Base, UTCDateTime
+from cvn.models.base import Base, UTCDateTime, str_enum
 
 #: A hash to check against when no account matches, so timing reveals nothing.
 DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method="scrypt")
@@ -55,12 +55,11 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
-                                            values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 20))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Health profession (professionals only).
     profession: Mapped[Profession | None] = mapped_column(
-        Enum(Profession, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        str_enum(Profession, 20)
     )
     #: Répertoire partagé des professionnels de santé number, 11 digits (professionals only).
     rpps: Mapped[str | None] = mapped_column(String(11))

@@ -15,4 +15,7 @@ bp = Blueprint("patient", __name__, url_prefix="/mes-carnets")
 @patient_required
 def home():
     """List the carnets the patient owns."""
-    return render("patient/home.html", carnets=owned_carnets(current_user))
+    from cvn.status.services import summaries
+
+    carnets = owned_carnets(current_user)
+    return render("patient/home.html", carnets=carnets, summaries=summaries(carnets))

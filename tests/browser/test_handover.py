@@ -11,14 +11,6 @@ from cvn.outbox.services import deliver_due
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401  (same browser settings)
 from tests.browser.test_carnets import login
 from tests.conftest import PASSWORD
-from tests.smtp import SMTPServer
-
-
-@pytest.fixture
-def smtp():
-    server = SMTPServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

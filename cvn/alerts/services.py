@@ -1,0 +1,220 @@
+"""Opt-in e-mail alerts when a dose falls due, and the daily job that sends them.
+
+Each announcement (carnet, disease, dose, due date) is inserted into
+``alert_sent`` under a unique key with "insert … on conflict do nothing
+returning": only the process that inserts it writes the message, in the same
+transaction. So a job run twice, or by two workers at once, never announces the
+same dose twice, and nothing is lost if it stops half-way.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from cvn.access import is_owner
+from cvn.carnets.services import AccessLost, audit
+from cvn.clock import today, utcnow
+from cvn.extensions import db
+from cvn.models import AlertSent, AlertSubscription, Carnet, JobLock, Ownership, User
+from cvn.outbox.services import queue_mail
+from cvn.schedule.catalogue import disease_label
+from cvn.schedule.engine import evaluate
+from cvn.schedule.engine import Person
+from cvn.status.services import records_by_carnet
+from cvn.web import absolute_url
+
+#: Doses due within this many days are announced ahead.
+AHEAD = timedelta(days=14)
+BATCH = 1000
+JOB = "alerts"
+
+
+# --- Subscriptions ------------------------------------------------------------
+
+def is_subscribed(user: User, carnet: Carnet) -> bool:
+    return db.session.scalar(select(AlertSubscription.id).where(
+        AlertSubscription.carnet_id == carnet.id, AlertSubscription.user_id == user.id)) is not None
+
+
+def subscribe(user: User, carnet: Carnet, on: bool) -> None:
+    """Turn alerts on or off for this owner and carnet."""
+    if not is_owner(user, carnet):
+        raise AccessLost()
+    current = db.session.scalar(select(AlertSubscription).where(
+        AlertSubscription.carnet_id == carnet.id, AlertSubscription.user_id == user.id))
+    if on and current is None:
+        db.session.add(AlertSubscription(carnet_id=carnet.id, user_id=user.id, created_at=utcnow()))
+        audit(carnet, user, "alerts.on")
+    elif not on and current is not None:
+        db.session.delete(current)
+        audit(carnet, user, "alerts.off")
+    db.session.commit()
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="cvn-alerts-unsubscribe")
+
+
+def unsubscribe_token(carnet_id: int, user_id: int) -> str:
+    """Return the signed token of a one-click unsubscribe link."""
+    return _serializer().dumps([carnet_id, user_id])
+
+
+def unsubscribe_with(token: str) -> Carnet | None:
+    """Stop the alerts named by a signed token; return the carnet, or None if the token is bad."""
+    try:
+        carnet_id, user_id = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    carnet = db.session.get(Carnet, carnet_id)
+    user = db.session.get(User, user_id)
+    if carnet is None or user is None:
+        return None
+    subscription = db.session.scalar(select(AlertSubscription).where(
+        AlertSubscription.carnet_id == carnet_id, AlertSubscription.user_id == user_id))
+    if subscription is not None:
+        db.session.delete(subscription)
+        audit(carnet, user, "alerts.off")
+        db.session.commit()
+    return carnet
+
+
+# --- The daily job ------------------------------------------------------------
+
+def _insert_ignore(carnet_ids: list[int], keys: set[tuple]) -> list[tuple]:
+    """Insert the announcements not made yet; return the keys this process inserted.
+
+    Known keys are filtered out first (most days, all of them are known); the
+    rest go in with "on conflict do nothing returning", so a key a concurrent
+    worker inserted in the meantime is not returned here.
+    """
+    table = AlertSent.__table__
+    known = set(db.session.execute(select(table.c.carnet_id, table.c.disease, table.c.dose, table.c.due_date)
+                                   .where(table.c.carnet_id.in_(carnet_ids))).tuples())
+    new = keys - known
+    if not new:
+        return []
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(table).on_conflict_do_nothing(index_elements=["carnet_id", "disease", "dose", "due_date"])
+                 .returning(table.c.carnet_id, table.c.disease, table.c.dose, table.c.due_date))
+    now = utcnow()
+    rows = [{"carnet_id": k[0], "disease": k[1], "dose": k[2], "due_date": k[3], "sent_at": now}
+            for k in sorted(new)]
+    return [tuple(r) for r in db.session.connection().execute(statement, rows)]
+
+
+def acquire(name: str, minutes: int = 30) -> bool:
+    """Take a named job lock for a while; False if another process holds it."""
+    now = utcnow()
+    if db.session.get(JobLock, name) is None:
+        try:
+            db.session.add(JobLock(name=name, locked_until=None))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+    taken = db.session.execute(
+        update(JobLock).where(JobLock.name == name,
+                              (JobLock.locked_until.is_(None)) | (JobLock.locked_until < now))
+        .values(locked_until=now + timedelta(minutes=minutes))).rowcount
+    db.session.commit()
+    return taken == 1
+
+
+def release(name: str, ran_on: date | None = None) -> None:
+    values = {"locked_until": None}
+    if ran_on is not None:
+        values["last_run_on"] = ran_on
+    db.session.execute(update(JobLock).where(JobLock.name == name).values(**values))
+    db.session.commit()
+
+
+@dataclass
+class RunStats:
+    carnets: int = 0
+    announced: int = 0
+    messages: int = 0
+    skipped: bool = False
+
+
+def due_items(person: Person, records, on: date):
+    """Return the recommendations worth announcing: due now, overdue, or due within 14 days."""
+    items = []
+    for rec in evaluate(person, records, on):
+        if rec.next_date is None or rec.status in ("complete", "not_recommended"):
+            continue
+        if rec.status in ("due", "overdue") or rec.next_date <= on + AHEAD:
+            items.append(rec)
+    return items
+
+
+def run_daily(on: date | None = None) -> RunStats:
+    """Announce newly due doses of opted-in carnets, one message per owner per carnet."""
+    on = on or today()
+    stats = RunStats()
+    if not acquire(JOB):
+        stats.skipped = True
+        return stats
+    try:
+        last_id = 0
+        while True:
+            carnet_ids = list(db.session.scalars(
+                select(AlertSubscription.carnet_id).where(AlertSubscription.carnet_id > last_id)
+                .group_by(AlertSubscription.carnet_id).order_by(AlertSubscription.carnet_id).limit(BATCH)))
+            if not carnet_ids:
+                break
+            last_id = carnet_ids[-1]
+            _run_batch(carnet_ids, on, stats)
+        release(JOB, ran_on=on)
+    except Exception:
+        db.session.rollback()
+        release(JOB)
+        raise
+    return stats
+
+
+def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
+    people = {cid: Person(birth, getattr(sex, "value", sex), frozenset(flags or ()))
+              for cid, birth, sex, flags in db.session.execute(
+                  select(Carnet.id, Carnet.birth_date, Carnet.sex, Carnet.flags)
+                  .where(Carnet.id.in_(carnet_ids))).tuples()}
+    records = records_by_carnet(carnet_ids)
+    subscribers: dict[int, list[User]] = defaultdict(list)
+    for sub, user in db.session.execute(
+            select(AlertSubscription, User).join(User, User.id == AlertSubscription.user_id)
+            .join(Ownership, (Ownership.carnet_id == AlertSubscription.carnet_id)
+                  & (Ownership.user_id == AlertSubscription.user_id) & Ownership.ended_at.is_(None))
+            .where(AlertSubscription.carnet_id.in_(carnet_ids))):
+        subscribers[sub.carnet_id].append(user)
+    candidates = {}
+    for cid in carnet_ids:
+        stats.carnets += 1
+        if not subscribers.get(cid):
+            continue
+        for rec in due_items(people[cid], records[cid], on):
+            key = (cid, rec.disease, rec.dose or "", rec.next_date)
+            candidates[key] = rec
+    if not candidates:
+        return
+    fresh: dict[int, list] = defaultdict(list)
+    for key in _insert_ignore(carnet_ids, set(candidates)):
+        fresh[key[0]].append(candidates[key])
+    named = {c.id: c for c in db.session.scalars(select(Carnet).where(Carnet.id.in_(list(fresh))))}
+    for cid, recs in fresh.items():
+        carnet = named[cid]
+        recs.sort(key=lambda r: (r.next_date, r.disease))
+        for user in subscribers[cid]:
+            queue_mail(user.email, f"Vaccination à prévoir pour {carnet.first_names}", "alert_due",
+                       user=user, carnet=carnet, items=recs, labels=disease_label,
+                       carnet_link=absolute_url("carnets.show", public_id=carnet.public_id),
+                       unsubscribe_link=absolute_url("alerts.unsubscribe",
+                                                     token=unsubscribe_token(cid, user.id)))
+            stats.messages += 1
+        stats.announced += len(recs)
+    db.session.commit()

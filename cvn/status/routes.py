@@ -1,0 +1,26 @@
+"""The holder's situations (risk flags), which change the recommendations."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from cvn.access import get_carnet
+from cvn.carnets.services import AccessLost
+from cvn.status import services
+from cvn.web import see_other
+
+bp = Blueprint("status", __name__)
+
+
+@bp.post("/carnets/<public_id>/situation")
+@login_required
+def set_flags(public_id: str):
+    """Record the holder's situations (owners and professionals with access)."""
+    carnet = get_carnet(public_id, write=True)
+    try:
+        services.set_flags(current_user, carnet, request.form.getlist("flags"))
+    except AccessLost:
+        abort(404)
+    flash(_("Situation enregistrée : le statut vaccinal en tient compte."), "success")
+    return see_other("carnets.show", public_id=carnet.public_id, _anchor="statut")

@@ -1,0 +1,40 @@
+"""Status, situation and alerts on the owner's phone; the patientèle summary on a tablet."""
+import re
+from datetime import date
+
+from playwright.sync_api import expect
+
+from cvn.models import InvitationChannel, InvitationTarget
+from cvn.sharing import services as sharing
+from tests.browser.test_carnets import login
+
+
+def test_owner_reads_status_sets_situation_and_turns_alerts_on(live_server, phone, tablet, create_professional,
+                                                               create_patient, create_carnet, screenshot, axe):
+    pro = create_professional()
+    carnet = create_carnet(pro, first_names="Léo", birth_date=date(2025, 12, 20))
+    owner = create_patient()
+    sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                  owner, date(2025, 12, 20), True)
+    login(phone, live_server.url, owner)
+    phone.get_by_role("link", name="Mes carnets").first.click()
+    expect(phone.locator("main")).to_contain_text(re.compile("vaccins? (à faire|en retard)"))
+    screenshot(phone, "phone-mes-carnets-status")
+    phone.get_by_role("link", name=re.compile("Léo")).click()
+    status = phone.locator("#statut")
+    expect(status.get_by_role("heading", name="Statut vaccinal")).to_be_visible()
+    expect(status).to_contain_text("Coqueluche")
+    expect(status.locator(".status-row").first).to_contain_text(re.compile("À faire|En retard"))
+    status.get_by_text("Situation du titulaire").click()
+    status.get_by_label("Immunodépression (maladie ou traitement)").check()
+    status.get_by_role("button", name="Enregistrer la situation").click()
+    expect(phone.get_by_text("Situation enregistrée")).to_be_visible()
+    phone.locator("#statut").get_by_role("button", name="Recevoir des alertes par e-mail").click()
+    expect(phone.get_by_text("Alertes par e-mail activées")).to_be_visible()
+    expect(phone.locator("#statut")).to_contain_text("Vous recevez une alerte par e-mail")
+    screenshot(phone, "phone-status")
+    assert axe(phone) == []
+
+    login(tablet, live_server.url, pro)
+    expect(tablet.locator("#patientele")).to_contain_text(re.compile("vaccins? (à faire|en retard)"))
+    screenshot(tablet, "tablet-patientele-status")

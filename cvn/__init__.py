@@ -18,7 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from cvn import extensions, security, templating
+    from cvn import extensions, logs, security, templating
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
 
     extensions.db.init_app(app)
@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.babel.init_app(app)
     extensions.limiter.init_app(app)
     security.init_app(app)
+    logs.init_app(app)
     _sqlite_foreign_keys(app)
     templating.init_app(app)
 

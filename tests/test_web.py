@@ -123,3 +123,17 @@ def test_service_worker_served_from_root(client):
 
 def test_health(client):
     assert client.get("/sante").get_json() == {"status": "ok"}
+
+
+def test_tokens_are_redacted_from_request_logs(app, caplog):
+    import logging
+
+    from cvn.logs import redact
+
+    raw = "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MDEyMzQ1Njc4OTAx"
+    assert redact(f'"GET /i/{raw} HTTP/1.1" 303') == '"GET /i/[masqué] HTTP/1.1" 303'
+    assert raw not in redact(f"/mot-de-passe/lien/{raw}") and raw not in redact(f"/alertes/desabonnement/{raw}")
+    assert redact("/carnets/abc") == "/carnets/abc"
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('127.0.0.1 - "GET /i/%s HTTP/1.1" 303 -', raw)
+    assert raw not in caplog.text and "/i/[masqué]" in caplog.text

@@ -115,10 +115,6 @@ def _assumed_stop(s, ctx: Ctx, doses, i: int) -> int:
 def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
     """Count injections into the dose rules of a series; say what comes next."""
     n = len(doses)
-    quick = s.quick_limit
-    if quick is not None and ctx.reached(quick) and (
-            i >= n or (s.until is not None and doses[i][0] >= ctx.age(quick))):
-        return (ABANDONED, i, prev, [], [], quick)  # same answer as the walk below, sooner
     v = s.variants[0] if len(s.variants) == 1 else _variant(s, ctx, doses, i)
     rules = v.rules
     age = ctx.age
@@ -206,7 +202,7 @@ def _run_boosters(s, ctx: Ctx, doses, i: int, prev, used):
     if ctx.on < due:
         text = f"{label} possible à partir du {fmt(due)}, {duration_text(s.booster_every)} après la dose du {fmt(last[0])}"
         return (PENDING, UP_TO_DATE, due, label, text, used, ())
-    text = (f"protection de la dose du {fmt(last[0])} à renouveler seulement avant une nouvelle "
+    text = (f"Protection de la dose du {fmt(last[0])} à renouveler seulement avant une nouvelle "
             f"exposition (rappel possible depuis le {fmt(due)})")
     return (PENDING, NOT_RECOMMENDED, None, None, text, used, ())
 
@@ -282,13 +278,14 @@ def _season(s, on: int) -> tuple[int, tuple, tuple]:
 def _first_campaign(s, ctx: Ctx) -> int | None:
     """Return when the person first becomes eligible by age alone (None if never)."""
     rec = None
-    for e in s.eligible:
-        if e.flags is None and e.from_age is not None and ctx.age(e.from_age) > ctx.on:
-            birthday = ctx.age(e.from_age)
+    for e in s.by_age:
+        birthday = ctx.age(e.from_age)
+        if birthday > ctx.on:
             year = date.fromordinal(birthday).year - 1
-            while birthday >= _bounds(s, year)[2]:
-                year += 1
-            t = max(_bounds(s, year)[1], birthday)
+            bounds = _bounds(s, year)
+            if birthday >= bounds[2]:
+                bounds = _bounds(s, year + 1)
+            t = bounds[1] if bounds[1] > birthday else birthday
             rec = t if rec is None or t < rec else rec
     return rec
 
@@ -298,8 +295,8 @@ def run_campaign(s, ctx: Ctx, doses, overlay: bool):
     on, flags = ctx.on, ctx.flags
     groups = []
     for e in s.eligible:
-        if (e.flags is None or e.flags & flags) and (e.from_age is None or on >= ctx.age(e.from_age)) \
-                and (e.to_age is None or on < ctx.age(e.to_age)):
+        if (e.flags is None or e.flags & flags) and (e.from_age is None or ctx.reached(e.from_age)) \
+                and (e.to_age is None or not ctx.reached(e.to_age)):
             groups.append(e)
     last = doses[-1] if doses else None
     used = [last] if last else []
@@ -307,7 +304,7 @@ def run_campaign(s, ctx: Ctx, doses, overlay: bool):
         if overlay:
             return None
         rec = _first_campaign(s, ctx)
-        text = f"recommandée pour : {s.who_all}"
+        text = f"Recommandée pour : {s.who_all}"
         if rec is not None:
             text += f" ; première campagne concernée le {fmt(rec)}"
         return (PENDING, NOT_RECOMMENDED, rec, None, text, used, ())
@@ -359,7 +356,7 @@ def run_pregnancy(s, ctx: Ctx, doses):
     """A dose at each pregnancy; a dose in the look-back period counts for this one."""
     since = shift_ordinal(ctx.on, (-s.lookback[0], -s.lookback[1]))
     if doses and doses[-1][0] >= since:
-        return (PENDING, UP_TO_DATE, None, s.label, f"dose faite le {fmt(doses[-1][0])} pour cette grossesse",
+        return (PENDING, UP_TO_DATE, None, s.label, f"Dose faite le {fmt(doses[-1][0])} pour cette grossesse",
                 [doses[-1]], ())
     return (PENDING, DUE, None, s.label, f"{s.label} à faire pendant cette grossesse", [], ())
 

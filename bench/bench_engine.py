@@ -60,7 +60,8 @@ def _plan(birth: date, sex: str, rng: random.Random) -> list[tuple[int, str]]:
     if birth >= date(2021, 1, 1) and rng.random() < (0.95 if birth >= date(2023, 7, 1) else 0.7):
         plan += [(3, "bexsero"), (5, "bexsero"), (12, "bexsero")]
     if y >= 2022 and rng.random() < 0.5:
-        plan += [(2, "rotarix"), (3, "rotarix")] if rng.random() < 0.6 else [(2, "rotateq"), (3, "rotateq"), (4, "rotateq")]
+        rotarix = rng.random() < 0.6
+        plan += [(2, "rotarix"), (3, "rotarix")] if rotarix else [(2, "rotateq"), (3, "rotateq"), (4, "rotateq")]
     if birth >= date(2023, 2, 1) and rng.random() < 0.7:
         plan.append((rng.randint(0, 7), "beyfortus"))
     plan += [(72, "tetravac"), (rng.randint(132, 156), "boostrixtetra")]
@@ -139,11 +140,13 @@ def measure(carnets) -> float:
 
 
 def _band(person: Person) -> str:
+    """Return the name of the age band of the person."""
     years = (ON - person.birth_date).days / 365.25
     return next(name for name, low, high, _ in BANDS if low <= years < high)
 
 
 def main() -> None:
+    """Print carnets per second, overall and by age band."""
     carnets = population()
     doses = sum(len(d) for _, d in carnets) / len(carnets)
     first = evaluate(*carnets[0], ON)

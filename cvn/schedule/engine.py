@@ -67,6 +67,7 @@ def _recommendation(code, status, next_date, label, mandatory, reason, waiting) 
 
 
 def _doses_text(used) -> str:
+    """Return the counted doses as a French sentence."""
     if not used:
         return " Aucune dose comptée."
     if len(used) == 1:
@@ -119,6 +120,7 @@ def _judge(prog, ctx: S.Ctx, doses):
 
 
 def _better(a, b) -> bool:
+    """Return whether answer a is more urgent than b (or, both up to date, comes sooner)."""
     ra, rb = _RANK[a[0]], _RANK[b[0]]
     if ra != rb:
         return ra < rb
@@ -126,6 +128,7 @@ def _better(a, b) -> bool:
 
 
 def _conclude(ctx: S.Ctx, outcome, counted, first_skipped):
+    """Turn the outcome of the last series judged into (status, next ordinal, label, mandatory, reason)."""
     if outcome is None:
         return (NOT_RECOMMENDED, None, None, False,
                 f"Non recommandé pour cette personne. {first_skipped.name} : pour les "

@@ -98,20 +98,24 @@ def range_text(low: tuple[int, int], high: tuple[int, int]) -> str:
 
 
 def _date(text: str | None) -> int | None:
+    """Return an ISO date as an ordinal (None stays None)."""
     return date.fromisoformat(str(text)).toordinal() if text else None
 
 
 def _month_day(text: str) -> tuple[int, int]:
+    """Return "MM-DD" as (month, day), checking it is a real day."""
     month, day = (int(x) for x in str(text).split("-"))
     date(2000, month, day)  # validates
     return month, day
 
 
 def _opt(raw: dict, key: str) -> tuple[int, int] | None:
+    """Return the duration under key, or None."""
     return parse_duration(raw[key]) if raw.get(key) else None
 
 
 def _set(raw: dict, key: str) -> frozenset[str] | None:
+    """Return the list under key as a frozenset, or None when absent or empty."""
     return frozenset(raw[key]) if raw.get(key) else None
 
 
@@ -193,7 +197,8 @@ class Series:
     __slots__ = ("id", "kind", "name", "diseases", "mandatory", "mandatory_from", "born_from",
                  "born_before", "sex", "flags", "who", "optional", "applies_if_dosed",
                  "contraindicated", "start_before", "until", "not_before", "booster_every",
-                 "booster_count", "overlay", "assumed_flag", "assumed_products", "assumed_from", "variants", "label", "source",
+                 "booster_count", "overlay", "assumed_flag", "assumed_products", "assumed_from",
+                 "variants", "label", "source",
                  "ages", "ladder", "every", "skip", "max_gap", "late_age", "max_gap_late", "who_all",
                  "opens", "start", "end", "min_interval", "eligible", "lookback", "conditional", "by_age")
 
@@ -278,6 +283,7 @@ class Program:
         self.undosed_limit = self._undosed_limit()
 
     def _undosed_limit(self) -> tuple[int, int] | None:
+        """Return the age past which, without injections, every series has given up (None if never)."""
         if self.overlays:
             return None
         limit = (0, 0)
@@ -317,7 +323,8 @@ class Calendar:
             #: a later disease may reuse this one's answer (same series, same injections)
             prog.shared = prog.index in shared
         #: birth dates where some series starts or stops applying, or becomes mandatory
-        self.cohorts = sorted({d for s in self.series for d in (s.born_from, s.born_before, s.mandatory_from) if d})
+        self.cohorts = sorted({d for s in self.series
+                               for d in (s.born_from, s.born_before, s.mandatory_from) if d})
         catalogue = products().values()
         self.polysaccharide = frozenset(p.code for p in catalogue if "polysaccharide" in p.flags)
         for s in self.series:

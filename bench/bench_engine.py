@@ -30,51 +30,83 @@ def _at(birth: date, months: int, rng: random.Random, late: int = 30) -> date:
     return base + timedelta(days=delay)
 
 
-def _history(birth: date, rng: random.Random) -> list[tuple[date, str]]:
-    """Return (date, product) pairs a person of that birth date plausibly received."""
+def _plan(birth: date, sex: str, rng: random.Random) -> list[tuple[int, str]]:
+    """Return (age in months, product) of what a person born then was offered in France."""
+    y = birth.year
     plan: list[tuple[int, str]] = []
-    hexa = rng.choice(("infanrix_hexa", "hexyon", "vaxelis"))
-    plan += [(2, hexa), (4, hexa), (11, hexa), (2, "prevenar13"), (4, "prevenar13"), (11, "prevenar13")]
-    plan += [(12, "priorix"), (17, "mmrvaxpro")]
-    if birth >= date(2023, 7, 1):
+    if y >= 2013:
+        hexa = rng.choice(("infanrix_hexa", "hexyon", "vaxelis"))
+        plan += [(2, hexa), (4, hexa), (11, hexa)]
+    elif y >= 2000:
+        plan += [(2, "infanrix_hexa"), (3, "pentavac"), (4, "infanrix_hexa"), (17, "pentavac")]
+    elif y >= 1992:
+        plan += [(2, "pentavac"), (3, "pentavac"), (4, "pentavac"), (17, "pentavac")]
+        if rng.random() < 0.3:
+            plan += [(2, "engerix_b10"), (3, "engerix_b10"), (9, "engerix_b10")]
+    else:
+        plan += [(3, "tetravac"), (4, "tetravac"), (5, "tetravac"), (17, "tetravac")]
+    if y >= 2003:
+        plan += [(2, "prevenar13"), (4, "prevenar13"), (11, "prevenar13")]
+    if y >= 1980:
+        plan.append((12, "priorix"))
+        if y >= 1996:
+            plan.append((rng.choice((17, 72)), "mmrvaxpro"))
+    if y >= 2025:
+        plan += [(6, "nimenrix"), (12, "nimenrix")]
+    elif birth >= date(2016, 8, 1):
+        plan += [(5, "neisvac"), (12, "neisvac")]
+    elif y >= 2009:
+        plan.append((12, "neisvac"))
+    if birth >= date(2021, 1, 1) and rng.random() < (0.95 if birth >= date(2023, 7, 1) else 0.7):
         plan += [(3, "bexsero"), (5, "bexsero"), (12, "bexsero")]
-    plan += [(6, "nimenrix"), (12, "nimenrix")] if birth.year >= 2025 else [(5, "neisvac"), (12, "neisvac")]
-    if rng.random() < 0.5:
-        plan += [(2, "rotarix"), (3, "rotarix")]
-    if rng.random() < 0.5:
-        plan.append((rng.randint(0, 6), "beyfortus"))
-    plan += [(72, "tetravac"), (135, "boostrixtetra")]
-    if rng.random() < 0.45:
-        plan += [(134, "gardasil9"), (141, "gardasil9")]
-    if rng.random() < 0.3:
-        plan.append((150, "nimenrix"))
-    plan += [(300, "repevax"), (540, "revaxis"), (780, "revaxis"), (900, "revaxis")]
+    if y >= 2022 and rng.random() < 0.5:
+        rotarix = rng.random() < 0.6
+        plan += [(2, "rotarix"), (3, "rotarix")] if rotarix else [(2, "rotateq"), (3, "rotateq"), (4, "rotateq")]
+    if birth >= date(2023, 2, 1) and rng.random() < 0.7:
+        plan.append((rng.randint(0, 7), "beyfortus"))
+    plan += [(72, "tetravac"), (rng.randint(132, 156), "boostrixtetra")]
+    if (sex == "F" and y >= 1993 and rng.random() < 0.35) or (y >= 2010 and rng.random() < 0.3):
+        start = rng.randint(132, 190)
+        plan += [(start, "gardasil9"), (start + 6, "gardasil9")] if start < 180 else \
+            [(start, "gardasil9"), (start + 2, "gardasil9"), (start + 6, "gardasil9")]
+    if y >= 2011 and rng.random() < 0.4:
+        plan.append((rng.randint(132, 178), "nimenrix"))
+    for months in (300, 540, 780, 900, 1020):
+        if rng.random() < 0.6:
+            plan.append((months, "repevax" if months == 300 else "revaxis"))
     if rng.random() < 0.35:
-        plan += [(786, "shingrix"), (790, "shingrix")]
-    if rng.random() < 0.4:
-        plan.append((792, "prevenar20"))
+        plan += [(786, "shingrix"), (789, "shingrix")]
     if rng.random() < 0.3:
-        plan.append((905, "abrysvo"))
+        plan.append((rng.randint(780, 900), "prevenar20"))
+    if rng.random() < 0.25:
+        plan.append((rng.randint(900, 960), "abrysvo"))
     if rng.random() < 0.1:
-        trip = rng.randint(240, 480)
+        trip = rng.randint(240, 600)
         plan += [(trip, "stamaril"), (trip, "typhim_vi"), (trip, "havrix"), (trip + 8, "havrix")]
+    return plan
+
+
+def _history(birth: date, sex: str, rng: random.Random) -> list[tuple[date, str]]:
+    """Return the (date, product) a carnet of someone born then plausibly holds."""
+    age = (ON - birth).days // 365
     result = []
-    for months, product in plan:
-        if rng.random() < 0.9:
+    for months, product in _plan(birth, sex, rng):
+        if rng.random() < 0.92:
             when = _at(birth, months, rng)
             if when <= ON:
                 result.append((when, product))
-    age = (ON - birth).days // 365
     if age >= 65 or rng.random() < 0.1:
         for season in range(ON.year - 3, ON.year + 1):
             if rng.random() < 0.7:
                 result.append((date(season, 10, 20) + timedelta(days=rng.randint(0, 60)), "vaxigrip"))
             if age >= 65 and rng.random() < 0.4:
                 result.append((date(season, 10, 20) + timedelta(days=rng.randint(0, 60)), "comirnaty"))
-    # Adults often record only recent doses: drop most of the childhood in their carnets.
     if age >= 18:
-        keep_from = date(ON.year - rng.randint(5, 25), 1, 1)
-        result = [d for d in result if d[0] >= keep_from or rng.random() < 0.2]
+        # Adults' carnets hold their recent doses, and the older ones only when a paper
+        # carnet was transcribed.
+        transcribed = rng.random() < 0.7
+        recent = date(ON.year - rng.randint(5, 15), 1, 1)
+        result = [d for d in result if transcribed or d[0] >= recent]
     return sorted(r for r in result if r[0] <= ON)
 
 
@@ -93,7 +125,7 @@ def population(size: int = CARNETS, seed: int = 6) -> list[tuple[Person, list[Do
             if sex == "F" and 18 <= (ON - birth).days // 365 < 42 and rng.random() < 0.05:
                 flags.add("pregnant")
             doses = [DoseRecord(when, catalogue[code].diseases, code, rng.random() > 0.05)
-                     for when, code in _history(birth, rng)]
+                     for when, code in _history(birth, sex, rng)]
             carnets.append((Person(birth, sex, frozenset(flags)), doses))
     rng.shuffle(carnets)
     return carnets
@@ -107,7 +139,14 @@ def measure(carnets) -> float:
     return len(carnets) / (time.perf_counter() - t0)
 
 
+def _band(person: Person) -> str:
+    """Return the name of the age band of the person."""
+    years = (ON - person.birth_date).days / 365.25
+    return next(name for name, low, high, _ in BANDS if low <= years < high)
+
+
 def main() -> None:
+    """Print carnets per second, overall and by age band."""
     carnets = population()
     doses = sum(len(d) for _, d in carnets) / len(carnets)
     first = evaluate(*carnets[0], ON)
@@ -118,6 +157,11 @@ def main() -> None:
             statuses[rec.status] = statuses.get(rec.status, 0) + 1
     print(f"{len(carnets):,} carnets, {doses:.1f} doses en moyenne, {len(first)} maladies chacun, au {ON:%d/%m/%Y}")
     print("statuts (2 000 carnets) : " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    for name, *_ in BANDS:
+        group = [c for c in carnets if _band(c[0]) == name]
+        band_doses = sum(len(d) for _, d in group) / len(group)
+        rate = max(measure(group) for _ in range(ROUNDS))
+        print(f"  {name:<22} {len(group):>6,} carnets, {band_doses:4.1f} doses : {rate:,.0f} carnets/s")
     print(f"meilleur passage : {max(rates):,.0f} carnets/s ; passages : " + ", ".join(f"{r:,.0f}" for r in rates))
     print(f"objectif 20 000 carnets/s : {'atteint' if max(rates) >= 20_000 else 'NON atteint'}")
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from operator import itemgetter
 from datetime import date
+from operator import itemgetter
 from typing import Iterable
 
 from cvn.schedule import series as S
-from cvn.schedule.rules import FLAGS, calendar, duration_text, month_index
+from cvn.schedule.rules import BASE_YEAR, FLAGS, calendar, duration_text
 from cvn.schedule.series import COMPLETE, DONE, DUE, NOT_RECOMMENDED, OVERDUE, PENDING, UP_TO_DATE, fmt
 
 __all__ = ["DoseRecord", "FLAGS", "Person", "Recommendation", "STATUSES", "evaluate"]
@@ -49,8 +49,9 @@ class Recommendation:
     declared_pending: int = 0     # declared (not validated) doses waiting for this disease
 
 
-#: answers that no longer depend on the birth date (no injection, every age limit passed)
-_UNDOSED: dict[tuple, tuple] = {}
+#: answers that no longer depend on the birth date (no injection, every age limit passed),
+#: by (birth cohort, sex, flags) then disease code
+_UNDOSED: dict[tuple, dict[str, tuple]] = {}
 _new = object.__new__
 _fromordinal = date.fromordinal
 _by_date = itemgetter(0)
@@ -66,6 +67,7 @@ def _recommendation(code, status, next_date, label, mandatory, reason, waiting) 
 
 
 def _doses_text(used) -> str:
+    """Return the counted doses as a French sentence."""
     if not used:
         return " Aucune dose comptée."
     if len(used) == 1:
@@ -111,15 +113,14 @@ def _judge(prog, ctx: S.Ctx, doses):
         out = S.run_pregnancy(s, ctx, doses) if s.kind == "pregnancy" else S.run_campaign(s, ctx, doses, True)
         if out is None:
             continue
-        text = out[4]
-        other = (out[1], out[2], out[3], s.is_mandatory(ctx.birth),
-                 f"{s.name}. {text[:1].upper()}{text[1:]}.{_doses_text(out[5])}")
+        other = (out[1], out[2], out[3], s.is_mandatory(ctx.birth), f"{s.name}. {out[4]}.{_doses_text(out[5])}")
         if _better(other, result):
             result = other
     return result
 
 
 def _better(a, b) -> bool:
+    """Return whether answer a is more urgent than b (or, both up to date, comes sooner)."""
     ra, rb = _RANK[a[0]], _RANK[b[0]]
     if ra != rb:
         return ra < rb
@@ -127,6 +128,7 @@ def _better(a, b) -> bool:
 
 
 def _conclude(ctx: S.Ctx, outcome, counted, first_skipped):
+    """Turn the outcome of the last series judged into (status, next ordinal, label, mandatory, reason)."""
     if outcome is None:
         return (NOT_RECOMMENDED, None, None, False,
                 f"Non recommandé pour cette personne. {first_skipped.name} : pour les "
@@ -148,8 +150,7 @@ def _conclude(ctx: S.Ctx, outcome, counted, first_skipped):
         return (NOT_RECOMMENDED, None, None, False,
                 f"{s.name}. {label} : contre-indiqué pour l'instant ({why}).{_doses_text(counted + used)}")
     mandatory = status != NOT_RECOMMENDED and s.is_mandatory(ctx.birth)
-    return (status, rec, label, mandatory,
-            f"{s.name}. {text[:1].upper()}{text[1:]}.{_doses_text(used or counted[-1:])}{tail}")
+    return (status, rec, label, mandatory, f"{s.name}. {text}.{_doses_text(used or counted[-1:])}{tail}")
 
 
 def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Recommendation]:
@@ -159,6 +160,7 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
     on_ord = ctx.on
     per: dict[str, list] = {}
     declared: dict[str, int] = {}
+    last, ordered, same_day = 0, True, False
     for d in doses:
         when = d.date
         o = when.toordinal()
@@ -168,18 +170,30 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
             for code in d.diseases:
                 declared[code] = declared.get(code, 0) + 1
             continue
-        item = (o, month_index(when), when.day, d.product)
+        if o <= last:
+            ordered = ordered and o == last
+            same_day = same_day or o == last
+        last = o
+        item = (o, (when.year - BASE_YEAR) * 12 + when.month - 1, when.day, d.product)
         for code in d.diseases:
             bucket = per.get(code)
             if bucket is None:
                 per[code] = [item]
             else:
                 bucket.append(item)
+    if not ordered or same_day:
+        for code, ds in per.items():
+            if len(ds) > 1:
+                ds.sort(key=_by_date)
+                for j in range(len(ds) - 1, 0, -1):
+                    if ds[j][0] == ds[j - 1][0]:  # two injections the same day count once
+                        del ds[j]
     result: list[Recommendation] = []
+    append = result.append
     kept: dict[int, tuple] = {}
-    profile = None
+    undosed = None
     months = ctx.months
-    for index, prog in enumerate(cal.programs):
+    for prog in cal.programs:
         code = prog.code
         ds = per.get(code)
         judged = None
@@ -189,31 +203,29 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
             if limit is not None and (months >= limit[0] if limit[1] == 0 else ctx.reached(limit)):
                 # No injection and every age limit passed: the answer depends only on which
                 # series apply (birth cohort, sex, flags); it is computed once and shared.
-                if profile is None:
-                    profile = (bisect_right(cal.cohorts, ctx.birth), person.sex, ctx.flags)
-                known = _UNDOSED.get((code, profile))
+                if undosed is None:
+                    key = (bisect_right(cal.cohorts, ctx.birth), person.sex, ctx.flags)
+                    undosed = _UNDOSED.get(key)
+                    if undosed is None:
+                        undosed = _UNDOSED[key] = {}
+                known = undosed.get(code)
                 if known is None:
                     judged = _judge(prog, ctx, ds)
-                    known = _UNDOSED[(code, profile)] = (judged, _recommendation(code, *judged, 0))
+                    known = undosed[code] = (judged, _recommendation(code, *judged, 0))
                 if code not in declared:
-                    result.append(known[1])
+                    append(known[1])
                     continue
                 judged = known[0]
-        elif len(ds) > 1:
-            ds.sort(key=_by_date)
-            for j in range(len(ds) - 1, 0, -1):
-                if ds[j][0] == ds[j - 1][0]:  # two injections the same day count once
-                    del ds[j]
         if judged is None:
             same = prog.same_as
             if same is not None and kept[same][0] == ds:
                 judged = kept[same][1]
             else:
                 judged = _judge(prog, ctx, ds)
-        if index in cal.shared:
-            kept[index] = (ds, judged)
+            if prog.shared:
+                kept[prog.index] = (ds, judged)
         status, rec, label, mandatory, reason = judged
-        waiting = declared.get(code, 0)
+        waiting = declared.get(code, 0) if declared else 0
         if waiting:
             reason += (f" {waiting} dose déclarée en attente de validation, non prise en compte." if waiting == 1
                        else f" {waiting} doses déclarées en attente de validation, non prises en compte.")
@@ -221,5 +233,5 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
         _set_dict(r, "__dict__", {"disease": code, "status": status,
                                   "next_date": None if rec is None else _fromordinal(rec), "dose": label,
                                   "mandatory": mandatory, "reason": reason, "declared_pending": waiting})
-        result.append(r)
+        append(r)
     return result

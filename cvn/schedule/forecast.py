@@ -37,6 +37,7 @@ class InputError(ValueError):
 
 
 def _date(value, field: str) -> date:
+    """Return the ISO date in value, or raise InputError naming the field."""
     if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise InputError(f"{field}: date invalide « {value} » (attendu AAAA-MM-JJ)")
     try:
@@ -46,12 +47,14 @@ def _date(value, field: str) -> date:
 
 
 def _unknown_keys(data: dict, allowed, prefix: str) -> None:
+    """Raise InputError for the first key that is not allowed."""
     for key in data:
         if key not in allowed:
             raise InputError(f"{prefix}{key}: champ inconnu (attendus : {', '.join(allowed)})")
 
 
 def _dose(raw, index: int, birth: date) -> DoseRecord:
+    """Return the dose doses[index] describes, or raise InputError naming the field."""
     field = f"doses[{index}]"
     if not isinstance(raw, dict):
         raise InputError(f"{field}: objet attendu")

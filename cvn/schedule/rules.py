@@ -17,10 +17,10 @@ from cvn.schedule.catalogue import DATA, diseases, products
 FLAGS = ("pregnant", "immunocompromised", "chronic_heart_lung", "asplenia", "bcg_risk")
 KINDS = ("doses", "fixed_ages", "campaign", "pregnancy", "season")
 
-_BASE_YEAR = 1800
+BASE_YEAR = 1800
 _MONTH_START: list[int] = []
 _MONTH_LEN: list[int] = []
-for _y in range(_BASE_YEAR, 2401):
+for _y in range(BASE_YEAR, 2401):
     for _m in range(1, 13):
         _first = date(_y, _m, 1).toordinal()
         _MONTH_START.append(_first)
@@ -29,7 +29,7 @@ for _y in range(_BASE_YEAR, 2401):
 
 def month_index(d: date) -> int:
     """Return the index of the month of d in the month tables."""
-    return (d.year - _BASE_YEAR) * 12 + d.month - 1
+    return (d.year - BASE_YEAR) * 12 + d.month - 1
 
 
 def month_length(midx: int) -> int:
@@ -98,20 +98,24 @@ def range_text(low: tuple[int, int], high: tuple[int, int]) -> str:
 
 
 def _date(text: str | None) -> int | None:
+    """Return an ISO date as an ordinal (None stays None)."""
     return date.fromisoformat(str(text)).toordinal() if text else None
 
 
 def _month_day(text: str) -> tuple[int, int]:
+    """Return "MM-DD" as (month, day), checking it is a real day."""
     month, day = (int(x) for x in str(text).split("-"))
     date(2000, month, day)  # validates
     return month, day
 
 
 def _opt(raw: dict, key: str) -> tuple[int, int] | None:
+    """Return the duration under key, or None."""
     return parse_duration(raw[key]) if raw.get(key) else None
 
 
 def _set(raw: dict, key: str) -> frozenset[str] | None:
+    """Return the list under key as a frozenset, or None when absent or empty."""
     return frozenset(raw[key]) if raw.get(key) else None
 
 
@@ -171,6 +175,7 @@ class Variant:
         self.source = raw.get("source", "")
 
 
+
 class Eligible:
     """One group a campaign is for (entries are alternatives)."""
 
@@ -192,10 +197,10 @@ class Series:
     __slots__ = ("id", "kind", "name", "diseases", "mandatory", "mandatory_from", "born_from",
                  "born_before", "sex", "flags", "who", "optional", "applies_if_dosed",
                  "contraindicated", "start_before", "until", "not_before", "booster_every",
-                 "booster_count", "overlay", "assumed_flag", "assumed_products", "assumed_from", "variants", "label", "source",
+                 "booster_count", "overlay", "assumed_flag", "assumed_products", "assumed_from",
+                 "variants", "label", "source",
                  "ages", "ladder", "every", "skip", "max_gap", "late_age", "max_gap_late", "who_all",
-                 "opens", "start", "end", "min_interval", "eligible", "lookback", "conditional",
-                 "quick_limit")
+                 "opens", "start", "end", "min_interval", "eligible", "lookback", "conditional", "by_age")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         self.id = raw["id"]
@@ -245,6 +250,8 @@ class Series:
         self.min_interval = _opt(raw, "min_interval")
         self.eligible = tuple(Eligible(e) for e in raw.get("eligible", ()))
         self.who_all = ", ".join(e.who for e in self.eligible)
+        #: groups a person enters by age alone (first eligible campaign of someone too young)
+        self.by_age = tuple(e for e in self.eligible if e.flags is None and e.from_age is not None)
         self.lookback = _opt(raw, "lookback")
         #: whether the series is for some people only (cohort, sex, flags, optional)
         self.conditional = bool(self.born_from or self.born_before or self.sex or self.flags or self.optional)
@@ -258,7 +265,7 @@ class Program:
     """Everything the calendar says about one disease: the chain and the overlays."""
 
     __slots__ = ("code", "label", "chain", "overlays", "key", "same_as", "optional", "polysaccharide",
-                 "undosed_limit")
+                 "undosed_limit", "index", "shared")
 
     def __init__(self, code: str, label: str, series: list[Series]):
         self.code = code
@@ -276,6 +283,7 @@ class Program:
         self.undosed_limit = self._undosed_limit()
 
     def _undosed_limit(self) -> tuple[int, int] | None:
+        """Return the age past which, without injections, every series has given up (None if never)."""
         if self.overlays:
             return None
         limit = (0, 0)
@@ -308,30 +316,21 @@ class Calendar:
         self.programs = [Program(code, d.label, [s for s in self.series if code in s.diseases])
                          for code, d in known.items()]
         for j, prog in enumerate(self.programs):
+            prog.index = j
             prog.same_as = next((k for k in range(j) if self.programs[k].key == prog.key), None)
-        self.shared = frozenset(p.same_as for p in self.programs if p.same_as is not None)
+        shared = {p.same_as for p in self.programs if p.same_as is not None}
+        for prog in self.programs:
+            #: a later disease may reuse this one's answer (same series, same injections)
+            prog.shared = prog.index in shared
         #: birth dates where some series starts or stops applying, or becomes mandatory
-        self.cohorts = sorted({d for s in self.series for d in (s.born_from, s.born_before, s.mandatory_from) if d})
+        self.cohorts = sorted({d for s in self.series
+                               for d in (s.born_from, s.born_before, s.mandatory_from) if d})
         catalogue = products().values()
         self.polysaccharide = frozenset(p.code for p in catalogue if "polysaccharide" in p.flags)
         for s in self.series:
             if s.assumed_flag:
                 s.assumed_products = frozenset(p.code for p in catalogue if s.assumed_flag in p.flags)
-            s.quick_limit = _quick_limit(s)
 
-
-def _quick_limit(s: Series) -> tuple[int, int] | None:
-    """Return the age after which a series without injections left is given up, if that is certain."""
-    if s.kind != "doses" or s.assumed_products is not None or s.booster_every is not None:
-        return None
-    if any(v.until for v in s.variants) or any(r.superseded_at or r.reuse_from
-                                                for v in s.variants for r in v.rules):
-        return None
-    if s.until and not s.start_before:
-        return s.until
-    if s.start_before and not s.until:
-        return s.start_before
-    return None
 
 
 def load_raw() -> dict:

@@ -77,6 +77,7 @@ def sentence(status: str, label: str, rec: int, basis: str) -> str:
 
 
 def _variant(s, ctx: Ctx, doses, i: int):
+    """Return the first variant that fits the first injection (or today, without one)."""
     variants = s.variants
     if len(variants) == 1:
         return variants[0]
@@ -115,15 +116,11 @@ def _assumed_stop(s, ctx: Ctx, doses, i: int) -> int:
 def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
     """Count injections into the dose rules of a series; say what comes next."""
     n = len(doses)
-    quick = s.quick_limit
-    if quick is not None and ctx.reached(quick) and (
-            i >= n or (s.until is not None and doses[i][0] >= ctx.age(quick))):
-        return (ABANDONED, i, prev, [], [], quick)  # same answer as the walk below, sooner
     v = s.variants[0] if len(s.variants) == 1 else _variant(s, ctx, doses, i)
     rules = v.rules
     age = ctx.age
     until = v.until or s.until
-    until_ord = ctx.age(until) if until else FAR
+    until_ord = age(until) if until else FAR
     k, used, skipped = 0, [], []
     stop = n if s.assumed_products is None else _assumed_stop(s, ctx, doses, i)
     count = len(rules)
@@ -156,15 +153,15 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
         return _run_boosters(s, ctx, doses, i, prev, used)
     if stop < n:
         note = (f" {s.name} : supposée faite, le rappel du {fmt(doses[stop][0])} en témoigne"
-                " (vaccin de rappel ou injection après 16 ans).")
+                f" (vaccin de rappel, ou injection après {duration_text(s.assumed_from)}).")
         return (DONE, stop, prev, used, skipped, note)
     on = ctx.on
-    if not used and s.start_before is not None and on >= ctx.age(s.start_before):
+    if not used and s.start_before is not None and on >= age(s.start_before):
         return (ABANDONED, i, prev, used, skipped, s.start_before)
     if on >= until_ord:
         return (ABANDONED, i, prev, used, skipped, until)
     r = rules[k]
-    rec, basis = (ctx.age(r.age), r.age_text) if r.age is not None else (on, "")
+    rec, basis = (age(r.age), r.age_text) if r.age is not None else (on, "")
     if prev is not None and r.after is not None:
         t = shift(prev[1], prev[2], r.after)
         if t > rec or r.age is None:
@@ -181,13 +178,13 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
     end = None
     if not r.open:
         if r.win_to is not None:
-            end = ctx.age(r.win_to)
+            end = age(r.win_to)
         if r.after_to is not None and prev is not None:
             t = shift(prev[1], prev[2], r.after_to)
             end = t if end is None or t < end else end
         if end is None or end <= rec:
             cal = ctx.cal
-            infant = r.infant if r.age is not None else rec < ctx.age(cal.infant_age)
+            infant = r.infant if r.age is not None else rec < age(cal.infant_age)
             end = shift_ordinal(rec, cal.tolerance_infant if infant else cal.tolerance)
         if end > until_ord:
             end = until_ord
@@ -196,7 +193,7 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
 
 
 def _run_boosters(s, ctx: Ctx, doses, i: int, prev, used):
-    """Boosters of a travel vaccine: only worth giving before a new exposure."""
+    """Judge the boosters of a travel vaccine, worth giving only before a new exposure."""
     boosters = len(doses) - i
     last = doses[-1] if boosters else prev
     if s.booster_count is not None and boosters >= s.booster_count:
@@ -204,15 +201,16 @@ def _run_boosters(s, ctx: Ctx, doses, i: int, prev, used):
     due = shift(last[1], last[2], s.booster_every)
     label = "Rappel (si nouvelle exposition)"
     if ctx.on < due:
-        text = f"{label} possible à partir du {fmt(due)}, {duration_text(s.booster_every)} après la dose du {fmt(last[0])}"
+        text = (f"{label} possible à partir du {fmt(due)}, {duration_text(s.booster_every)} "
+                f"après la dose du {fmt(last[0])}")
         return (PENDING, UP_TO_DATE, due, label, text, used, ())
-    text = (f"protection de la dose du {fmt(last[0])} à renouveler seulement avant une nouvelle "
+    text = (f"Protection de la dose du {fmt(last[0])} à renouveler seulement avant une nouvelle "
             f"exposition (rappel possible depuis le {fmt(due)})")
     return (PENDING, NOT_RECOMMENDED, None, None, text, used, ())
 
 
 def run_ladder(s, ctx: Ctx, doses, prev):
-    """Adult boosters at fixed ages, with the official re-alignment rules."""
+    """Judge the adult boosters at fixed ages, with the official re-alignment rules."""
     last = doses[-1] if doses else prev
     ages = s.ladder
     skipped_age = None
@@ -257,6 +255,7 @@ def run_ladder(s, ctx: Ctx, doses, prev):
 
 
 def _md(year: int, md) -> int:
+    """Return the ordinal of (month, day) in that year."""
     return date(year, md[0], md[1]).toordinal()
 
 
@@ -282,24 +281,25 @@ def _season(s, on: int) -> tuple[int, tuple, tuple]:
 def _first_campaign(s, ctx: Ctx) -> int | None:
     """Return when the person first becomes eligible by age alone (None if never)."""
     rec = None
-    for e in s.eligible:
-        if e.flags is None and e.from_age is not None and ctx.age(e.from_age) > ctx.on:
-            birthday = ctx.age(e.from_age)
+    for e in s.by_age:
+        birthday = ctx.age(e.from_age)
+        if birthday > ctx.on:
             year = date.fromordinal(birthday).year - 1
-            while birthday >= _bounds(s, year)[2]:
-                year += 1
-            t = max(_bounds(s, year)[1], birthday)
+            bounds = _bounds(s, year)
+            if birthday >= bounds[2]:
+                bounds = _bounds(s, year + 1)
+            t = bounds[1] if bounds[1] > birthday else birthday
             rec = t if rec is None or t < rec else rec
     return rec
 
 
 def run_campaign(s, ctx: Ctx, doses, overlay: bool):
-    """A yearly campaign: due during the campaign unless a dose was given this season."""
+    """Judge a yearly campaign: due during it unless a dose was given this season."""
     on, flags = ctx.on, ctx.flags
     groups = []
     for e in s.eligible:
-        if (e.flags is None or e.flags & flags) and (e.from_age is None or on >= ctx.age(e.from_age)) \
-                and (e.to_age is None or on < ctx.age(e.to_age)):
+        if (e.flags is None or e.flags & flags) and (e.from_age is None or ctx.reached(e.from_age)) \
+                and (e.to_age is None or not ctx.reached(e.to_age)):
             groups.append(e)
     last = doses[-1] if doses else None
     used = [last] if last else []
@@ -307,7 +307,7 @@ def run_campaign(s, ctx: Ctx, doses, overlay: bool):
         if overlay:
             return None
         rec = _first_campaign(s, ctx)
-        text = f"recommandée pour : {s.who_all}"
+        text = f"Recommandée pour : {s.who_all}"
         if rec is not None:
             text += f" ; première campagne concernée le {fmt(rec)}"
         return (PENDING, NOT_RECOMMENDED, rec, None, text, used, ())
@@ -335,7 +335,7 @@ def run_campaign(s, ctx: Ctx, doses, overlay: bool):
 
 
 def run_season(s, ctx: Ctx, doses, i: int, prev):
-    """Infant RSV immunisation: one dose during the first season of life."""
+    """Judge the infant RSV immunisation: one dose during the first season of life."""
     # The first season always ends by the first birthday.
     if ctx.months >= 12 and (i >= len(doses) or doses[i][0] >= ctx.age((12, 0))):
         return (ABANDONED, i, prev, [], [], None)
@@ -356,10 +356,10 @@ def run_season(s, ctx: Ctx, doses, i: int, prev):
 
 
 def run_pregnancy(s, ctx: Ctx, doses):
-    """A dose at each pregnancy; a dose in the look-back period counts for this one."""
+    """Judge the dose of each pregnancy; one given in the look-back period counts for it."""
     since = shift_ordinal(ctx.on, (-s.lookback[0], -s.lookback[1]))
     if doses and doses[-1][0] >= since:
-        return (PENDING, UP_TO_DATE, None, s.label, f"dose faite le {fmt(doses[-1][0])} pour cette grossesse",
+        return (PENDING, UP_TO_DATE, None, s.label, f"Dose faite le {fmt(doses[-1][0])} pour cette grossesse",
                 [doses[-1]], ())
     return (PENDING, DUE, None, s.label, f"{s.label} à faire pendant cette grossesse", [], ())
 

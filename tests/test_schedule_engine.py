@@ -349,6 +349,7 @@ def test_forecast_defaults_products_by_code_and_declared_doses():
     ({**EXAMPLE, "on": "2025-02-30"}, "on"),
     ({**EXAMPLE, "on": "2020-01-01"}, "on"),
     ({**EXAMPLE, "flags": ["smoker"]}, "flags[0]"),
+    ({**EXAMPLE, "sex": "M", "flags": ["asplenia", "pregnant"]}, "flags[1]"),
     ({**EXAMPLE, "flags": "pregnant"}, "flags"),
     ({**EXAMPLE, "flag": ["pregnant"]}, "flag"),
     ({**EXAMPLE, "doses": {"date": "2024-04-10"}}, "doses"),

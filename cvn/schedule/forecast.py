@@ -116,6 +116,8 @@ def parse(text: str, today: date) -> tuple[Person, list[DoseRecord], date]:
     for j, flag in enumerate(flags):
         if flag not in FLAGS:
             raise InputError(f"flags[{j}]: indicateur inconnu « {flag} » (connus : {', '.join(FLAGS)})")
+        if flag == "pregnant" and sex != "F":
+            raise InputError(f"flags[{j}]: « pregnant » ne s'applique qu'au sexe « F »")
     raw_doses = data.get("doses") or []
     if not isinstance(raw_doses, list):
         raise InputError("doses: liste attendue")

@@ -142,10 +142,13 @@ def load_status(doctor: User, patient: User) -> list[str]:
         return []
     if not grandfather.flags:
         set_flags(doctor, grandfather, ["chronic_heart_lung"])
+    if not mine.flags:
+        set_flags(patient, mine, ["pregnant"])  # pertussis, influenza and Covid-19 become due
     if not alerts.is_subscribed(patient, mine):
         alerts.subscribe(patient, mine, True)
     stats = alerts.run_daily()
-    return [f"  alertes par e-mail activées par la patiente ({stats.messages} alerte(s) dans la boîte d’envoi)."]
+    return ["  Éloïse a déclaré une grossesse : coqueluche, grippe et Covid-19 deviennent à faire ;",
+            f"  alertes par e-mail activées par la patiente ({stats.messages} alerte(s) dans la boîte d’envoi)."]
 
 
 def load() -> list[str]:

@@ -22,3 +22,13 @@ def age_label(birth: date, on: date) -> str:
         return f"{months} mois"
     years = months // 12
     return f"{years} ans"
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")
+
+
+def french_date(d: date) -> str:
+    """Return a date as French prose: "1er avril 2026", "12 mars 2025"."""
+    day = "1er" if d.day == 1 else str(d.day)
+    return f"{day} {MONTHS[d.month - 1]} {d.year}"

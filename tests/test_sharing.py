@@ -57,7 +57,7 @@ def test_email_invitation_goes_through_the_outbox(client, auth, pro, carnet):
     message = db.session.scalar(select(OutboxMessage))
     assert message.recipient == "parent@exemple.fr"
     assert "Dr Claire Martin" in message.subject and "Dr Claire Martin" in message.body_text
-    assert "1 avril 2026" in message.body_text  # 2 March + 30 days
+    assert "1er avril 2026" in message.body_text  # 2 March + 30 days
     assert "Durand" not in message.body_text and "2024" not in message.body_text  # no health data
     link = outbox_links(message)[0]
     raw = link.rsplit("/", 1)[1]
@@ -288,7 +288,7 @@ def test_sharing_status_in_the_patientele(client, auth, clock, pro, carnet, crea
     assert "Pas encore partagé avec le titulaire" in client.get("/pro/").get_data(as_text=True)
     _inv, raw = invite(pro, carnet)
     page = client.get("/pro/").get_data(as_text=True)
-    assert "Invitation en attente jusqu’au 1 avril 2026" in page
+    assert "Invitation en attente jusqu’au 1er avril 2026" in page
     clock.advance(days=31)
     assert "Pas encore partagé avec le titulaire" in client.get("/pro/").get_data(as_text=True)
     clock.advance(days=-31)

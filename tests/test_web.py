@@ -137,3 +137,12 @@ def test_tokens_are_redacted_from_request_logs(app, caplog):
     with caplog.at_level(logging.INFO, logger="werkzeug"):
         logging.getLogger("werkzeug").info('127.0.0.1 - "GET /i/%s HTTP/1.1" 303 -', raw)
     assert raw not in caplog.text and "/i/[masqué]" in caplog.text
+
+
+def test_french_dates():
+    from datetime import date
+
+    from cvn.dates import french_date
+
+    assert french_date(date(2026, 4, 1)) == "1er avril 2026"
+    assert french_date(date(2025, 12, 31)) == "31 décembre 2025"

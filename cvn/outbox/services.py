@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_mail import Message
 from sqlalchemy import select
 
@@ -28,8 +28,11 @@ LONGEST_RETRY = timedelta(hours=6)
 def queue_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
     """Add a message rendered from ``templates/mail/<template>.txt|.html`` to the session."""
     context.setdefault("subject", subject)
-    text = render_template(f"mail/{template}.txt", **context)
-    html = render_template(f"mail/{template}.html", **context)
+    # E-mails need no request context processors (user, CSRF…): render with the
+    # bare environment (filters and gettext included), which is much cheaper in bulk.
+    env = current_app.jinja_env
+    text = env.get_template(f"mail/{template}.txt").render(context)
+    html = env.get_template(f"mail/{template}.html").render(context)
     message = OutboxMessage(recipient=recipient, subject=subject, body_text=text, body_html=html,
                             status=OutboxStatus.PENDING, attempts=0, created_at=utcnow(),
                             next_attempt_at=utcnow())

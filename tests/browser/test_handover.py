@@ -68,7 +68,7 @@ def test_handover_by_email_through_a_real_smtp_server(live_server_factory, smtp,
     panel.get_by_label("Adresse e-mail du patient").fill("parent@exemple.fr")
     panel.get_by_role("button", name="Envoyer l’invitation").click()
     expect(panel.get_by_text("Invitation envoyée à parent@exemple.fr")).to_be_visible()
-    expect(panel.get_by_text("En attente jusqu’au 1 avril 2026")).to_be_visible()
+    expect(panel.get_by_text("En attente jusqu’au 1er avril 2026")).to_be_visible()
     screenshot(tablet, "tablet-share-panel")
     assert axe(tablet) == []
 

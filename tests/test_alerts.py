@@ -178,3 +178,22 @@ def test_run_alerts_cli(runner, baby):
     alerts.subscribe(baby["owner"], baby["carnet"], True)
     result = runner.invoke(args=["cvn", "run-alerts", "--on", "2026-03-02"])
     assert result.exit_code == 0 and "1 message(s)" in result.output
+
+
+@pytest.mark.parametrize("role, flags_status, alerts_status", [
+    ("anonymous", 302, 302), ("owner", 303, 303), ("other_patient", 404, 404), ("pro_with_access", 303, 404),
+    ("pro_without_access", 404, 404), ("unverified", 404, 404), ("admin", 404, 404),
+])
+def test_status_routes_access_matrix(client, auth, baby, create_patient, create_professional, create_admin,
+                                     role, flags_status, alerts_status):
+    users = {"owner": baby["owner"], "other_patient": create_patient(), "pro_with_access": baby["pro"],
+             "pro_without_access": create_professional(), "unverified": create_professional(verified=False),
+             "admin": create_admin()}
+    if role != "anonymous":
+        auth.login(users[role])
+    c = baby["carnet"].public_id
+    assert client.post(f"/carnets/{c}/situation", data={"flags": ["asplenia"]}).status_code == flags_status
+    assert client.post(f"/carnets/{c}/alertes", data={"alerts": "on"}).status_code == alerts_status
+    db.session.refresh(baby["carnet"])
+    assert (baby["carnet"].flags == ["asplenia"]) == (flags_status == 303)
+    assert (count(AlertSubscription) == 1) == (alerts_status == 303)

@@ -90,18 +90,21 @@ def invite_by_code(public_id: str):
     return _after_change(carnet, target, anchor=f"invitation-{invitation.id}")
 
 
+def _managed_invitation(public_id: str, invitation_id: int):
+    """Return the carnet and one of its invitations the current user may manage, else 404."""
+    carnet = get_carnet(public_id)
+    invitation = services.get_for_carnet(carnet, invitation_id)
+    if invitation is None or not services.may_invite(current_user, carnet, invitation.target):
+        abort(404)
+    return carnet, invitation
+
+
 @bp.post("/carnets/<public_id>/invitations/<int:invitation_id>/revoquer")
 @login_required
 def revoke(public_id: str, invitation_id: int):
     """Revoke an invitation: its link stops working at once."""
-    carnet = get_carnet(public_id)
-    invitation = services.get_for_carnet(carnet, invitation_id)
-    if invitation is None:
-        abort(404)
-    try:
-        services.revoke(current_user, invitation)
-    except services.NotAllowed:
-        abort(404)
+    carnet, invitation = _managed_invitation(public_id, invitation_id)
+    services.revoke(current_user, invitation)
     return _after_change(carnet, invitation.target, _("Invitation annulée : son lien ne fonctionne plus."))
 
 
@@ -109,14 +112,8 @@ def revoke(public_id: str, invitation_id: int):
 @login_required
 def reissue(public_id: str, invitation_id: int):
     """Replace an invitation (expired, locked or lost) by a new one on the same channel."""
-    carnet = get_carnet(public_id)
-    invitation = services.get_for_carnet(carnet, invitation_id)
-    if invitation is None:
-        abort(404)
-    try:
-        new, raw = services.reissue(current_user, invitation)
-    except services.NotAllowed:
-        abort(404)
+    carnet, invitation = _managed_invitation(public_id, invitation_id)
+    new, raw = services.reissue(current_user, invitation)
     message = None
     if new.channel == InvitationChannel.EMAIL:
         message = _("Nouvelle invitation envoyée à %(email)s.", email=new.email)

@@ -185,26 +185,26 @@ def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
                   select(Carnet.id, Carnet.birth_date, Carnet.sex, Carnet.flags)
                   .where(Carnet.id.in_(carnet_ids))).tuples()}
     records = records_by_carnet(carnet_ids)
-    subscribers: dict[int, list[User]] = defaultdict(list)
-    for sub, user in db.session.execute(
-            select(AlertSubscription, User).join(User, User.id == AlertSubscription.user_id)
-            .join(Ownership, (Ownership.carnet_id == AlertSubscription.carnet_id)
-                  & (Ownership.user_id == AlertSubscription.user_id) & Ownership.ended_at.is_(None))
-            .where(AlertSubscription.carnet_id.in_(carnet_ids))):
-        subscribers[sub.carnet_id].append(user)
     candidates = {}
     for cid in carnet_ids:
         stats.carnets += 1
-        if not subscribers.get(cid):
-            continue
         for rec in due_items(people[cid], records[cid], on):
-            key = (cid, rec.disease, rec.dose or "", rec.next_date)
-            candidates[key] = rec
+            candidates[(cid, rec.disease, rec.dose or "", rec.next_date)] = rec
     if not candidates:
         return
     fresh: dict[int, list] = defaultdict(list)
     for key in _insert_ignore(carnet_ids, set(candidates)):
         fresh[key[0]].append(candidates[key])
+    if not fresh:
+        return  # most days: everything due was announced already
+    # Subscribers who still own the carnet, for the carnets with something new only.
+    subscribers: dict[int, list[User]] = defaultdict(list)
+    for carnet_id, user in db.session.execute(
+            select(AlertSubscription.carnet_id, User).join(User, User.id == AlertSubscription.user_id)
+            .join(Ownership, (Ownership.carnet_id == AlertSubscription.carnet_id)
+                  & (Ownership.user_id == AlertSubscription.user_id) & Ownership.ended_at.is_(None))
+            .where(AlertSubscription.carnet_id.in_(list(fresh)))).tuples():
+        subscribers[carnet_id].append(user)
     named = {c.id: c for c in db.session.scalars(select(Carnet).where(Carnet.id.in_(list(fresh))))}
     for cid, recs in fresh.items():
         carnet = named[cid]

@@ -8,17 +8,15 @@ Runs on SQLite, and on PostgreSQL too when CVN_BENCH_DATABASE_URL is set.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from datetime import date, datetime, timezone
 
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select
 
-from bench.data import make_professional, populate
+from bench.data import make_professional, on_each_backend, populate
 from cvn import create_app
 from cvn.alerts.services import run_daily
-from cvn.config import normalize_database_url
 from cvn.extensions import db
 from cvn.models import AlertSubscription, Carnet, Ownership, Role, User
 
@@ -70,11 +68,7 @@ def run(url: str, label: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite")
-    pg = os.environ.get("CVN_BENCH_DATABASE_URL")
-    if pg:
-        run(normalize_database_url(pg), "PostgreSQL")
+    on_each_backend(run)
 
 
 if __name__ == "__main__":

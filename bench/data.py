@@ -64,3 +64,17 @@ def populate(total: int, owners: dict[int, int], seed: int = 7, doses_per_carnet
         db.session.execute(insert(Access.__table__), accesses)
         db.session.execute(insert(Dose.__table__), doses)
         db.session.commit()
+
+
+def on_each_backend(run) -> None:
+    """Call ``run(url, label)`` on a temporary SQLite file, then on CVN_BENCH_DATABASE_URL if set."""
+    import os
+    import tempfile
+
+    from cvn.config import normalize_database_url
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite")
+    url = os.environ.get("CVN_BENCH_DATABASE_URL")
+    if url:
+        run(normalize_database_url(url), "PostgreSQL")

@@ -197,3 +197,37 @@ def test_status_routes_access_matrix(client, auth, baby, create_patient, create_
     db.session.refresh(baby["carnet"])
     assert (baby["carnet"].flags == ["asplenia"]) == (flags_status == 303)
     assert (count(AlertSubscription) == 1) == (alerts_status == 303)
+
+
+def test_unchanged_carnets_are_not_re_evaluated_until_something_can_be_new(app, clock, baby):
+    alerts.subscribe(baby["owner"], baby["carnet"], True)
+    assert alerts.run_daily(date(2026, 3, 2)).carnets == 1
+    subscription = db.session.scalar(select(AlertSubscription))
+    db.session.refresh(subscription)
+    next_check = subscription.next_check_on
+    assert date(2026, 3, 2) < next_check <= date(2026, 3, 9)
+    clock.advance(days=1)
+    assert next_check > date(2026, 3, 3) and alerts.run_daily(date(2026, 3, 3)).carnets == 0
+    # A change to the carnet (a validated dose) makes it looked at again at once.
+    clock.advance(hours=1)
+    carnets.record_dose(baby["pro"], baby["carnet"], carnets.DoseInput("Hexyon", [], date(2026, 2, 21)))
+    assert alerts.run_daily(date(2026, 3, 3)).carnets == 1
+    # And on its check date, whatever happens.
+    db.session.refresh(subscription)
+    clock.advance(days=30)
+    assert alerts.run_daily(subscription.next_check_on).carnets == 1
+
+
+def test_a_dose_coming_due_is_announced_14_days_ahead(app, clock, baby):
+    # Dose 1 given on time: the next dose (4 months, 20 April 2026) is announced from 6 April.
+    carnets.record_dose(baby["pro"], baby["carnet"], carnets.DoseInput("Hexyon", [], date(2026, 2, 20)))
+    carnets.record_dose(baby["pro"], baby["carnet"], carnets.DoseInput("Prevenar 20", [], date(2026, 2, 20)))
+    alerts.subscribe(baby["owner"], baby["carnet"], True)
+    day, announced_on = date(2026, 3, 2), {}
+    while day <= date(2026, 4, 25):
+        clock.now = clock.now.replace(year=day.year, month=day.month, day=day.day)
+        alerts.run_daily(day)
+        for row in db.session.scalars(select(AlertSent).where(AlertSent.disease == "diphtheria")):
+            announced_on.setdefault((row.dose, row.due_date), day)
+        day += timedelta(days=1)
+    assert announced_on.get(("Dose 2/3", date(2026, 4, 20))) == date(2026, 4, 6)

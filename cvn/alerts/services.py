@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -32,6 +32,8 @@ from cvn.web import absolute_url
 
 #: Doses due within this many days are announced ahead.
 AHEAD = timedelta(days=14)
+#: A carnet nothing points to is re-evaluated at least this often (age-based changes).
+RECHECK = timedelta(days=7)
 BATCH = 1000
 JOB = "alerts"
 
@@ -144,14 +146,21 @@ class RunStats:
 
 
 def due_items(person: Person, records, on: date):
-    """Return the recommendations worth announcing: due now, overdue, or due within 14 days."""
-    items = []
+    """Return what to announce (due, overdue, or due within 14 days) and the next day to look again.
+
+    Without a change to the carnet, nothing new can be announced before the
+    earliest future due date minus 14 days, nor (for age-based changes the
+    calendar gives no date for) later than a week from now.
+    """
+    items, next_check = [], on + RECHECK
     for rec in evaluate(person, records, on):
-        if rec.next_date is None or rec.status in ("complete", "not_recommended"):
+        if rec.next_date is None or rec.status == "complete":
             continue
-        if rec.status in ("due", "overdue") or rec.next_date <= on + AHEAD:
+        if rec.next_date - AHEAD > on:
+            next_check = min(next_check, rec.next_date - AHEAD)
+        elif rec.status != "not_recommended":
             items.append(rec)
-    return items
+    return items, next_check
 
 
 def run_daily(on: date | None = None) -> RunStats:
@@ -164,8 +173,13 @@ def run_daily(on: date | None = None) -> RunStats:
     try:
         last_id = 0
         while True:
+            # Only carnets that may have something new: a check date reached, or a change since.
             carnet_ids = list(db.session.scalars(
-                select(AlertSubscription.carnet_id).where(AlertSubscription.carnet_id > last_id)
+                select(AlertSubscription.carnet_id).join(Carnet, Carnet.id == AlertSubscription.carnet_id)
+                .where(AlertSubscription.carnet_id > last_id,
+                       or_(AlertSubscription.next_check_on.is_(None), AlertSubscription.next_check_on <= on,
+                           AlertSubscription.checked_at.is_(None),
+                           Carnet.last_activity_at > AlertSubscription.checked_at))
                 .group_by(AlertSubscription.carnet_id).order_by(AlertSubscription.carnet_id).limit(BATCH)))
             if not carnet_ids:
                 break
@@ -185,17 +199,23 @@ def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
                   select(Carnet.id, Carnet.birth_date, Carnet.sex, Carnet.flags)
                   .where(Carnet.id.in_(carnet_ids))).tuples()}
     records = records_by_carnet(carnet_ids)
-    candidates = {}
+    candidates, checks = {}, []
     for cid in carnet_ids:
         stats.carnets += 1
-        for rec in due_items(people[cid], records[cid], on):
+        items, next_check = due_items(people[cid], records[cid], on)
+        checks.append({"cid": cid, "at": utcnow(), "next": next_check})
+        for rec in items:
             candidates[(cid, rec.disease, rec.dose or "", rec.next_date)] = rec
-    if not candidates:
-        return
+    table = AlertSubscription.__table__
+    db.session.connection().execute(
+        update(table).where(table.c.carnet_id == bindparam("cid"))
+        .values(checked_at=bindparam("at"), next_check_on=bindparam("next")), checks)
     fresh: dict[int, list] = defaultdict(list)
-    for key in _insert_ignore(carnet_ids, set(candidates)):
-        fresh[key[0]].append(candidates[key])
+    if candidates:
+        for key in _insert_ignore(carnet_ids, set(candidates)):
+            fresh[key[0]].append(candidates[key])
     if not fresh:
+        db.session.commit()
         return  # most days: everything due was announced already
     # Subscribers who still own the carnet, for the carnets with something new only.
     subscribers: dict[int, list[User]] = defaultdict(list)

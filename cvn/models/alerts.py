@@ -22,6 +22,11 @@ class AlertSubscription(Base):
     carnet_id: Mapped[int] = mapped_column(ForeignKey("carnet.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the daily job last evaluated this carnet for this subscriber.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: First day anything announceable can appear without a change to the carnet
+    #: (a due date coming within 14 days, or a weekly re-check at the latest).
+    next_check_on: Mapped[date | None] = mapped_column(Date, index=True)
 
     carnet: Mapped[Carnet] = relationship()
     user: Mapped[User] = relationship()

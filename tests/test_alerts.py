@@ -231,3 +231,13 @@ def test_a_dose_coming_due_is_announced_14_days_ahead(app, clock, baby):
             announced_on.setdefault((row.dose, row.due_date), day)
         day += timedelta(days=1)
     assert announced_on.get(("Dose 2/3", date(2026, 4, 20))) == date(2026, 4, 6)
+
+
+def test_summary_counts_one_vaccination_per_series(baby):
+    from cvn.status.services import grouped, status_of, summarize
+
+    recs = status_of(baby["carnet"])
+    needing = [r for r in recs if r.status in ("due", "overdue")]
+    summary = summarize(recs)
+    assert 0 < summary.needs < len(needing)  # diphtheria, tetanus, pertussis, polio: one series
+    assert summary.needs == sum(g.status in ("due", "overdue") for g in grouped(recs))

@@ -102,8 +102,9 @@ class Summary:
 
 
 def summarize(recommendations: list[Recommendation]) -> Summary:
-    return Summary(overdue=sum(r.status == "overdue" for r in recommendations),
-                   due=sum(r.status == "due" for r in recommendations))
+    """Count the vaccinations needed, one per series (a hexavalent dose counts once, not six times)."""
+    groups = grouped(recommendations)
+    return Summary(overdue=sum(g.status == "overdue" for g in groups), due=sum(g.status == "due" for g in groups))
 
 
 def summaries(carnets: list[Carnet], on: date | None = None) -> dict[int, Summary]:

@@ -62,7 +62,7 @@ def run(url: str, label: str) -> None:
         t2 = time.perf_counter()
         db.session.execute(update(AlertSubscription).values(next_check_on=None))  # force a full pass
         db.session.commit()
-        full = run_daily(ON + timedelta(days=1))
+        run_daily(ON + timedelta(days=1))
         t3 = time.perf_counter()
         print(f"  {label}: {TOTAL:,} carnets — first run {t1 - t0:.1f} s ({first.announced:,} announcements, "
               f"{first.messages:,} messages); next day {t2 - t1:.1f} s ({nxt.carnets:,} carnets looked at, "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import date
 
 from flask_migrate import upgrade
 from sqlalchemy import select

@@ -4,11 +4,11 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from cvn.carnets.services import search_key
 from cvn.extensions import db
-from cvn.models import Access, Carnet, Dose, DoseState, Profession, Role, Sex, User
+from cvn.models import Access, Carnet, Dose, Profession, Role, User
 from cvn.models.carnet import new_public_id
 
 LAST = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau",

@@ -1,7 +1,7 @@
-"""Who may enter which space. Carnet-level rules join this module later.
+"""Who may enter which space, and the one policy for every carnet route.
 
 Role mismatches answer 403 with a page that says which space it is; anonymous
-visitors are sent to log in.
+visitors are sent to log in; a carnet the user may not see answers 404.
 """
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from functools import wraps
 
 from flask import abort, redirect, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from cvn.extensions import login_manager
+from cvn.extensions import db, login_manager
+from cvn.models import Access, Carnet, DoseState, Ownership
 
 
 def professional_required(view):
@@ -59,13 +61,8 @@ def admin_required(view):
 
 # --- Carnets: the one policy every carnet route goes through -----------------
 
-def open_access(user, carnet) -> "Access | None":
+def open_access(user, carnet) -> Access | None:
     """Return the professional's open access to the carnet, if any."""
-    from sqlalchemy import select
-
-    from cvn.extensions import db
-    from cvn.models import Access
-
     if not getattr(user, "is_authenticated", False) or not user.is_verified_professional:
         return None
     return db.session.scalar(select(Access).where(
@@ -74,11 +71,6 @@ def open_access(user, carnet) -> "Access | None":
 
 def is_owner(user, carnet) -> bool:
     """Tell whether the user (a patient account) owns the carnet."""
-    from sqlalchemy import select
-
-    from cvn.extensions import db
-    from cvn.models import Ownership
-
     if not getattr(user, "is_authenticated", False) or not user.is_patient:
         return False
     return db.session.scalar(select(Ownership.id).where(
@@ -106,24 +98,17 @@ def can_edit_dose(user, carnet, dose) -> bool:
     Professionals with access: any dose. Owners: their own declared (or
     rejected) doses, until a professional validates them.
     """
-    from cvn.models import DoseState
-
     if can_write(user, carnet):
         return True
     return (is_owner(user, carnet) and dose.recorded_by_id == user.id
             and dose.state in (DoseState.DECLARED, DoseState.REJECTED))
 
 
-def get_carnet(public_id: str, write: bool = False) -> "Carnet":
+def get_carnet(public_id: str, write: bool = False) -> Carnet:
     """Return the carnet if the current user may read it (or record doses in it); else 404.
 
     A carnet the user may not see answers 404, not 403, so its existence does not leak.
     """
-    from sqlalchemy import select
-
-    from cvn.extensions import db
-    from cvn.models import Carnet
-
     carnet = db.session.scalar(select(Carnet).where(Carnet.public_id == public_id))
     allowed = carnet is not None and (can_record if write else can_read)(current_user, carnet)
     if not allowed:

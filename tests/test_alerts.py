@@ -93,7 +93,7 @@ def test_alerts_announce_once_day_after_day(app, clock, baby):
     announced = count(AlertSent)
     # The same day again, then the following days: nothing new is announced twice.
     for day in range(0, 10):
-        again = alerts.run_daily(date(2026, 3, 2) + timedelta(days=day))
+        alerts.run_daily(date(2026, 3, 2) + timedelta(days=day))
         assert count(AlertSent) >= announced
     keys = db.session.execute(select(AlertSent.carnet_id, AlertSent.disease, AlertSent.dose,
                                      AlertSent.due_date)).all()

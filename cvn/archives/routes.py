@@ -1,7 +1,7 @@
 """Owners stop a share; professionals read their frozen archives."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash
+from flask import Blueprint, abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -28,8 +28,6 @@ def _owned_access(public_id: str, access_id: int):
 @login_required
 def end_access(public_id: str, access_id: int):
     """Confirm, then end a professional's access (they keep a frozen copy)."""
-    from flask import request
-
     carnet, access = _owned_access(public_id, access_id)
     if request.method == "POST":
         try:

@@ -17,6 +17,8 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 
+from flask.testing import FlaskClient
+
 from cvn import create_app
 from cvn.config import normalize_database_url
 from cvn.extensions import db, limiter
@@ -62,7 +64,6 @@ def base_config(url: str, **overrides) -> dict:
         "CVN_ENV": "testing",
         "SECRET_KEY": "test-secret-key-not-for-production-0123456789",
         "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "CVN_SCHEDULER": False,
@@ -72,6 +73,43 @@ def base_config(url: str, **overrides) -> dict:
     }
     config.update(overrides)
     return config
+
+
+CSRF_TOKEN = re.compile(r'id="csrf-token" data-token="([^"]+)"')
+
+
+class BrowserLikeClient(FlaskClient):
+    """A test client that sends a CSRF token with every POST, as the app's pages make a browser do.
+
+    CSRF protection stays on in every test, as shipped: before a POST that
+    carries no token, the client reads one from a page the way the browser
+    does (``<span id="csrf-token">`` in every page's body) and sends it in the
+    ``X-CSRFToken`` header. ``csrf=False`` sends the POST without a token.
+    """
+
+    #: Base URL of every request (``https://localhost`` to test secure cookies).
+    base_url: str | None = None
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        if self.base_url and "base_url" not in kwargs and not (args and not isinstance(args[0], str)):
+            kwargs["base_url"] = self.base_url
+        method = str(kwargs.get("method", "GET")).upper()
+        headers = dict(kwargs.pop("headers", None) or {})
+        if csrf and method not in ("GET", "HEAD", "OPTIONS") and args and isinstance(args[0], str):
+            data = kwargs.get("data")
+            has_token = isinstance(data, dict) and "csrf_token" in data
+            if not has_token and not any(k.lower() == "x-csrftoken" for k in headers):
+                headers["X-CSRFToken"] = self.csrf_token()
+        if headers:
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        """Return the CSRF token the current session's pages carry."""
+        page = self.open("/hors-ligne", method="GET").get_data(as_text=True)
+        match = CSRF_TOKEN.search(page)
+        assert match, "every page carries the CSRF token"
+        return match.group(1)
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +139,7 @@ def make_app(database_url, clock):
 
     def make(**overrides):
         app = create_app(base_config(database_url, CVN_CLOCK=clock, **overrides))
+        app.test_client_class = BrowserLikeClient
         apps.append(app)
         return app
 
@@ -247,7 +286,7 @@ def live_server_factory(make_app):
     servers = []
 
     def start(**config):
-        server = LiveServer(make_app(WTF_CSRF_ENABLED=True, **config))
+        server = LiveServer(make_app(**config))
         servers.append(server)
         return server
 

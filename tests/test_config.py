@@ -7,30 +7,51 @@ from cvn.config import ConfigError, from_env, normalize_database_url
 STRONG = "k" * 48
 
 
+def production_env(tmp_path, **changes) -> dict[str, str]:
+    """Return a complete, valid production environment, with ``changes`` (None removes a variable)."""
+    env = {"CVN_ENV": "production", "CVN_SECRET_KEY": STRONG, "CVN_DATABASE_URL": "postgresql://x/y",
+           "CVN_INSTANCE_PATH": str(tmp_path), "CVN_MAIL_DELIVERY": "outbox",
+           "CVN_RATELIMIT_STORAGE_URL": "memory://"}
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def test_valid_production_environment_is_accepted(tmp_path):
+    """The refusals below each change one variable of this environment, which starts."""
+    config = from_env(production_env(tmp_path))
+    assert config["SECRET_KEY"] == STRONG and config["CVN_ENV"] == "production"
+
+
 def test_production_refuses_missing_secret(tmp_path):
     with pytest.raises(ConfigError, match="CVN_SECRET_KEY"):
-        from_env({"CVN_ENV": "production", "CVN_DATABASE_URL": "postgresql://x/y",
-                  "CVN_INSTANCE_PATH": str(tmp_path)})
+        from_env(production_env(tmp_path, CVN_SECRET_KEY=None))
 
 
-@pytest.mark.parametrize("secret", ["dev", "changeme", "short-but-not-weak"])
+@pytest.mark.parametrize("secret", ["dev", "changeme", "short-but-not-weak", "secret" + " " * 40,
+                                    "k" * 31])
 def test_production_refuses_weak_secret(tmp_path, secret):
-    with pytest.raises(ConfigError):
-        from_env({"CVN_ENV": "production", "CVN_SECRET_KEY": secret,
-                  "CVN_DATABASE_URL": "postgresql://x/y", "CVN_INSTANCE_PATH": str(tmp_path)})
+    with pytest.raises(ConfigError, match="CVN_SECRET_KEY"):
+        from_env(production_env(tmp_path, CVN_SECRET_KEY=secret))
 
 
 def test_production_refuses_missing_database(tmp_path):
     with pytest.raises(ConfigError, match="CVN_DATABASE_URL"):
-        from_env({"CVN_ENV": "production", "CVN_SECRET_KEY": STRONG, "CVN_INSTANCE_PATH": str(tmp_path)})
+        from_env(production_env(tmp_path, CVN_DATABASE_URL=None))
 
 
-def test_production_app_does_not_start_without_secret(monkeypatch, tmp_path):
-    monkeypatch.setenv("CVN_ENV", "production")
-    monkeypatch.delenv("CVN_SECRET_KEY", raising=False)
-    monkeypatch.setenv("CVN_INSTANCE_PATH", str(tmp_path))
-    with pytest.raises(ConfigError):
+@pytest.mark.parametrize("missing", ["CVN_SECRET_KEY", "CVN_DATABASE_URL"])
+def test_production_app_does_not_start_without_each_setting(monkeypatch, tmp_path, missing):
+    """create_app() itself refuses, with every other production setting valid."""
+    for name, value in production_env(tmp_path, **{missing: None}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv(missing, raising=False)
+    with pytest.raises(ConfigError, match=missing):
         create_app()
+    assert not (tmp_path / "secret_key").exists(), "production never makes a development secret"
 
 
 def test_production_hardens_cookies(tmp_path):

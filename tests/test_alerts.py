@@ -84,23 +84,39 @@ def test_only_owners_toggle_alerts(app, baby, create_patient):
 
 
 def test_alerts_announce_once_day_after_day(app, clock, baby):
-    alerts.subscribe(baby["owner"], baby["carnet"], True)
-    first = alerts.run_daily(date(2026, 3, 2))
-    assert first.messages == 1 and first.announced >= 1
-    message = db.session.scalar(select(OutboxMessage))
-    assert message.recipient == "paula@exemple.fr" and "Léo" in message.subject
-    assert "/alertes/desabonnement/" in message.body_text
-    announced = count(AlertSent)
-    # The same day again, then the following days: nothing new is announced twice.
-    for day in range(0, 10):
-        alerts.run_daily(date(2026, 3, 2) + timedelta(days=day))
-        assert count(AlertSent) >= announced
-    keys = db.session.execute(select(AlertSent.carnet_id, AlertSent.disease, AlertSent.dose,
-                                     AlertSent.due_date)).all()
-    assert len(keys) == len(set(keys))
-    messages = count(OutboxMessage)
-    rerun = alerts.run_daily(date(2026, 3, 11))
-    assert rerun.messages == 0 and count(OutboxMessage) == messages
+    """Day after day, each due dose is announced on one day only, and a message only carries news.
+
+    The oracle is the pure engine: the announcements expected over the days are
+    the union of what ``due_items`` finds each day.
+    """
+    from cvn.status.services import person_of, records_by_carnet
+
+    carnet = baby["carnet"]
+    alerts.subscribe(baby["owner"], carnet, True)
+    expected, days_with_news = set(), 0
+    for offset in range(0, 40):
+        day = date(2026, 3, 2) + timedelta(days=offset)
+        clock.now = clock.now.replace(year=day.year, month=day.month, day=day.day)
+        items, _ = alerts.due_items(person_of(carnet), records_by_carnet([carnet.id])[carnet.id], day)
+        today_keys = {(carnet.id, r.disease, r.dose or "", r.next_date) for r in items}
+        news = today_keys - expected
+        expected |= today_keys
+        days_with_news += bool(news)
+        before = count(OutboxMessage)
+        stats = alerts.run_daily(day)
+        assert stats.announced == len(news), day
+        assert count(OutboxMessage) - before == (1 if news else 0), day
+        if offset == 0:
+            assert news and stats.messages == 1
+            message = db.session.scalar(select(OutboxMessage))
+            assert message.recipient == "paula@exemple.fr" and "Léo" in message.subject
+            assert "/alertes/desabonnement/" in message.body_text
+        stats = alerts.run_daily(day)  # the same day again: nothing
+        assert stats.messages == 0 and stats.announced == 0
+    keys = set(db.session.execute(select(AlertSent.carnet_id, AlertSent.disease, AlertSent.dose,
+                                         AlertSent.due_date)).tuples())
+    assert keys == expected and count(AlertSent) == len(expected)
+    assert count(OutboxMessage) == days_with_news >= 2, "something new came due within the 40 days"
 
 
 def test_no_alert_without_opt_in_and_opt_out_is_respected(app, baby):
@@ -122,27 +138,87 @@ def test_one_click_unsubscribe(app, client, baby):
     assert client.post("/alertes/desabonnement/forged.token").status_code == 400
 
 
-def test_two_workers_at_once_announce_once(make_app, baby):
-    alerts.subscribe(baby["owner"], baby["carnet"], True)
-    apps = [make_app(), make_app()]
-    results = []
-    barrier = threading.Barrier(2)
+class Worker(threading.Thread):
+    """One alert worker: its own app (own database session and connection) in a thread."""
 
-    def work(app):
-        with app.app_context():
-            barrier.wait()
+    def __init__(self, app, on: date):
+        super().__init__(daemon=True)
+        self.app, self.on, self.stats, self.error = app, on, None, None
+
+    def run(self):
+        with self.app.app_context():
             try:
-                results.append(alerts.run_daily(date(2026, 3, 2)))
+                self.stats = alerts.run_daily(self.on)
+            except Exception as error:  # noqa: BLE001 — the test reports it
+                self.error = error
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=work, args=(a,)) for a in apps]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+
+def test_two_workers_overlapping_at_the_insert_announce_once(make_app, clock, baby, monkeypatch):
+    """Both workers read the known keys before either writes; only the unique key decides.
+
+    Worker A takes the job lock and stops right after reading which
+    announcements exist; its lease then runs out (it hung), so worker B takes
+    the lock, reads the same (empty) set and stops at the same point. Both then
+    insert the same keys: the unique key and "on conflict do nothing" must let
+    exactly one of them write the message, and neither may fail.
+    """
+    alerts.subscribe(baby["owner"], baby["carnet"], True)
+    real = alerts._known_keys
+    at_point, barrier = threading.Semaphore(0), threading.Barrier(2, timeout=20)
+
+    def known_then_wait(carnet_ids):
+        keys = real(carnet_ids)
+        at_point.release()
+        barrier.wait()
+        return keys
+
+    monkeypatch.setattr(alerts, "_known_keys", known_then_wait)
+    a = Worker(make_app(), date(2026, 3, 2))
+    a.start()
+    assert at_point.acquire(timeout=20), "worker A reached the insert"
+    clock.advance(minutes=31)  # A's lease has run out: B may take the lock
+    b = Worker(make_app(), date(2026, 3, 2))
+    b.start()
+    for worker in (a, b):
+        worker.join(40)
+        assert not worker.is_alive()
+    assert a.error is None and b.error is None, (a.error, b.error)
+    assert a.stats.carnets == 1 and b.stats.carnets == 1, "both evaluated the carnet at once"
+    assert sorted([a.stats.messages, b.stats.messages]) == [0, 1]
     db.session.expire_all()
-    assert sum(r.messages for r in results) == 1
+    assert count(OutboxMessage) == 1
+    keys = db.session.execute(select(AlertSent.carnet_id, AlertSent.disease, AlertSent.dose,
+                                     AlertSent.due_date)).all()
+    assert keys and len(keys) == len(set(keys))
+
+
+def test_a_second_worker_waits_for_the_job_lock(make_app, baby, monkeypatch):
+    """While worker A is inside a batch, worker B starting the job evaluates nothing."""
+    alerts.subscribe(baby["owner"], baby["carnet"], True)
+    real = alerts._known_keys
+    inside, go_on = threading.Event(), threading.Event()
+
+    def known_then_hold(carnet_ids):
+        keys = real(carnet_ids)
+        inside.set()
+        assert go_on.wait(20)
+        return keys
+
+    monkeypatch.setattr(alerts, "_known_keys", known_then_hold)
+    a = Worker(make_app(), date(2026, 3, 2))
+    a.start()
+    assert inside.wait(20), "worker A is inside its batch"
+    b = Worker(make_app(), date(2026, 3, 2))
+    b.start()
+    b.join(30)
+    go_on.set()
+    a.join(30)
+    assert a.error is None and b.error is None, (a.error, b.error)
+    assert b.stats.skipped and b.stats.carnets == 0 and b.stats.messages == 0
+    assert a.stats.messages == 1
+    db.session.expire_all()
     assert count(OutboxMessage) == 1
 
 

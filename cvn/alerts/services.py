@@ -90,25 +90,29 @@ def unsubscribe_with(token: str) -> Carnet | None:
 
 # --- The daily job ------------------------------------------------------------
 
-def _insert_ignore(carnet_ids: list[int], keys: set[tuple]) -> list[tuple]:
-    """Insert the announcements not made yet; return the keys this process inserted.
-
-    Known keys are filtered out first (most days, all of them are known); the
-    rest go in with "on conflict do nothing returning", so a key a concurrent
-    worker inserted in the meantime is not returned here.
-    """
+def _known_keys(carnet_ids: list[int]) -> set[tuple]:
+    """Return the announcements already made for these carnets (most days, all of them)."""
     table = AlertSent.__table__
-    known = set(db.session.execute(select(table.c.carnet_id, table.c.disease, table.c.dose, table.c.due_date)
-                                   .where(table.c.carnet_id.in_(carnet_ids))).tuples())
-    new = keys - known
-    if not new:
+    return set(db.session.execute(select(table.c.carnet_id, table.c.disease, table.c.dose, table.c.due_date)
+                                  .where(table.c.carnet_id.in_(carnet_ids))).tuples())
+
+
+def _insert_new(keys: set[tuple]) -> list[tuple]:
+    """Insert announcements; return the keys this process inserted.
+
+    "On conflict do nothing returning" under the unique key: a key a concurrent
+    worker inserted after our read of the known keys is not returned here, so
+    only one process writes its message.
+    """
+    if not keys:
         return []
+    table = AlertSent.__table__
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     statement = (insert(table).on_conflict_do_nothing(index_elements=["carnet_id", "disease", "dose", "due_date"])
                  .returning(table.c.carnet_id, table.c.disease, table.c.dose, table.c.due_date))
     now = utcnow()
     rows = [{"carnet_id": k[0], "disease": k[1], "dose": k[2], "due_date": k[3], "sent_at": now}
-            for k in sorted(new)]
+            for k in sorted(keys)]
     return [tuple(r) for r in db.session.connection().execute(statement, rows)]
 
 
@@ -206,14 +210,15 @@ def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
         checks.append({"cid": cid, "at": utcnow(), "next": next_check})
         for rec in items:
             candidates[(cid, rec.disease, rec.dose or "", rec.next_date)] = rec
+    # Reads end here; the writes below are one transaction (checks, keys, messages).
+    new = set(candidates) - _known_keys(carnet_ids) if candidates else set()
     table = AlertSubscription.__table__
     db.session.connection().execute(
         update(table).where(table.c.carnet_id == bindparam("cid"))
         .values(checked_at=bindparam("at"), next_check_on=bindparam("next")), checks)
     fresh: dict[int, list] = defaultdict(list)
-    if candidates:
-        for key in _insert_ignore(carnet_ids, set(candidates)):
-            fresh[key[0]].append(candidates[key])
+    for key in _insert_new(new):
+        fresh[key[0]].append(candidates[key])
     if not fresh:
         db.session.commit()
         return  # most days: everything due was announced already

@@ -317,3 +317,45 @@ def test_summary_counts_one_vaccination_per_series(baby):
     summary = summarize(recs)
     assert 0 < summary.needs < len(needing)  # diphtheria, tetanus, pertussis, polio: one series
     assert summary.needs == sum(g.status in ("due", "overdue") for g in grouped(recs))
+
+
+def test_weekly_rechecks_are_spread_over_the_week(app, clock, create_patient):
+    """5,000 carnets subscribed the same day: no later day re-evaluates more than a seventh, plus changes."""
+    from sqlalchemy import insert, update
+
+    from cvn.models import Carnet, Dose, DoseState
+
+    subscriber = create_patient()
+    day0 = date(2026, 3, 2)
+    now = clock()
+    carnet_rows = [{"public_id": f"bulk{i:06d}", "last_name": "Bulk", "first_names": f"N{i}",
+                    "birth_date": date(1990, 1, 1) + timedelta(days=i % 3000), "sex": "F" if i % 2 else "M",
+                    "search_name": f"bulk n{i}", "created_at": now, "flags": [], "last_activity_at": now}
+                   for i in range(5000)]
+    db.session.execute(insert(Carnet), carnet_rows)
+    ids = list(db.session.scalars(select(Carnet.id).where(Carnet.public_id.like("bulk%"))))
+    # An adult booster two years ago: nothing comes due for years, only the weekly re-check applies.
+    db.session.execute(insert(Dose), [{"carnet_id": cid, "product_code": None, "product_name": None,
+                                       "diseases": ["diphtheria", "tetanus", "polio"],
+                                       "administered_on": date(2024, 3, 1), "state": DoseState.VALIDATED,
+                                       "recorded_at": now} for cid in ids])
+    db.session.execute(insert(AlertSubscription), [{"carnet_id": cid, "user_id": subscriber.id, "created_at": now}
+                                                   for cid in ids])
+    db.session.commit()
+    assert alerts.run_daily(day0).carnets == 5000  # the first check of each new subscription
+    seventh = -(-5000 // 7)
+    per_day, seen = [], set()
+    for offset in range(1, 22):
+        day = day0 + timedelta(days=offset)
+        clock.now = clock.now.replace(year=day.year, month=day.month, day=day.day)
+        changed = set(ids[offset * 10: offset * 10 + 25]) if offset % 3 == 0 else set()
+        if changed:
+            db.session.execute(update(Carnet).where(Carnet.id.in_(changed)).values(last_activity_at=clock()))
+            db.session.commit()
+        clock.advance(minutes=1)
+        evaluated = alerts.run_daily(day).carnets
+        assert evaluated <= seventh + len(changed), (day, evaluated)
+        per_day.append(evaluated)
+        seen |= {cid for cid in ids if (cid - day.toordinal()) % 7 == 0}
+    assert min(per_day) >= 5000 // 7, "every day takes its share: the re-checks are not skipped"
+    assert sum(per_day) >= 3 * 5000, "three weeks re-check every carnet three times"

@@ -23,3 +23,31 @@ def test_migrations_go_down_and_up_again(app):
     upgrade()
     tables = set(inspect(db.engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
+
+
+def test_spread_migration_moves_weekly_rechecks_to_each_carnets_weekday(app, create_patient, create_carnet):
+    """Revision c9398a624a83: same-day re-checks are spread over the week, never moved later."""
+    from datetime import date
+
+    from sqlalchemy import select, text
+
+    from cvn.models import AlertSubscription
+
+    user = create_patient()
+    carnet_ids = [create_carnet().id for _ in range(14)]
+    user_id = user.id
+    db.session.remove()
+    downgrade(revision="5d7aaea9455c")
+    same_day = date(2026, 3, 9)
+    with db.engine.begin() as conn:
+        for carnet_id in carnet_ids:
+            conn.execute(text("INSERT INTO alert_subscription (carnet_id, user_id, created_at, next_check_on) "
+                              "VALUES (:c, :u, :t, :n)"),
+                         {"c": carnet_id, "u": user_id, "t": "2026-03-02 08:00:00", "n": same_day})
+    upgrade()
+    moved = dict(db.session.execute(select(AlertSubscription.carnet_id, AlertSubscription.next_check_on)).all())
+    assert len(moved) == 14
+    for carnet_id, day in moved.items():
+        assert same_day - date.resolution * 6 <= day <= same_day
+        assert day.toordinal() % 7 == carnet_id % 7
+    assert len(set(moved.values())) == 7, "two weeks of carnets land on seven different days"

@@ -149,14 +149,24 @@ class RunStats:
     skipped: bool = False
 
 
-def due_items(person: Person, records, on: date):
+def weekly_recheck(carnet_id: int, on: date) -> date:
+    """Return the carnet's next weekly re-check day after ``on``.
+
+    Each carnet has its own weekday (its id modulo 7), so the weekly re-checks
+    of carnets subscribed on the same day are spread over the seven days:
+    no day is a full pass.
+    """
+    return on + timedelta(days=(carnet_id - on.toordinal()) % 7 or 7)
+
+
+def due_items(person: Person, records, on: date, recheck: date | None = None):
     """Return what to announce (due, overdue, or due within 14 days) and the next day to look again.
 
     Without a change to the carnet, nothing new can be announced before the
     earliest future due date minus 14 days, nor (for age-based changes the
-    calendar gives no date for) later than a week from now.
+    calendar gives no date for) later than ``recheck`` (at most a week away).
     """
-    items, next_check = [], on + RECHECK
+    items, next_check = [], recheck or on + RECHECK
     for rec in evaluate(person, records, on):
         if rec.next_date is None or rec.status == "complete":
             continue
@@ -206,7 +216,7 @@ def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
     candidates, checks = {}, []
     for cid in carnet_ids:
         stats.carnets += 1
-        items, next_check = due_items(people[cid], records[cid], on)
+        items, next_check = due_items(people[cid], records[cid], on, weekly_recheck(cid, on))
         checks.append({"cid": cid, "at": utcnow(), "next": next_check})
         for rec in items:
             candidates[(cid, rec.disease, rec.dose or "", rec.next_date)] = rec

@@ -13,6 +13,7 @@ from cvn.models import (AlertSent, AlertSubscription, InvitationChannel, Invitat
 from cvn.outbox.services import deliver_due
 from cvn.sharing import services as sharing
 from tests.conftest import PASSWORD
+from tests.html import one, row_containing, text, texts
 from tests.smtp import SMTPServer
 
 BIRTH = date(2025, 12, 20)  # about 2 months and a half on 2026-03-02 (the test clock)
@@ -39,10 +40,24 @@ def login(app, user):
 
 
 def test_status_is_shown_on_the_carnet_page(app, baby):
-    page = login(app, baby["owner"]).get(f"/carnets/{baby['carnet'].public_id}").get_data(as_text=True)
-    assert "Statut vaccinal" in page
-    assert "Coqueluche" in page and ("À faire" in page or "En retard" in page)
-    assert "Recevoir des alertes par e-mail" in page
+    """Léo, born 20 December 2025, seen on 2 March 2026 with no dose.
+
+    Calendrier des vaccinations 2025: the first DTCaP-Hib-HepB dose is due at
+    2 months (20 February 2026) and is mandatory (L3111-2); MMR comes at 12 months.
+    """
+    page = login(app, baby["owner"]).get(f"/carnets/{baby['carnet'].public_id}")
+    status = one(page, "#statut")
+    assert text(one(status, "h2")) == "Statut vaccinal"
+    pertussis = row_containing(status, ":scope > ul.status-list > li.status-row", "Coqueluche")
+    assert text(one(pertussis, ".status-badge")) in ("● À faire", "⚠ En retard")
+    assert "Dose 1/3" in text(one(pertussis, ".status-next"))
+    assert "20 février 2026" in text(one(pertussis, ".status-next"))
+    assert "obligatoire" in texts(pertussis, ".tag")
+    measles = row_containing(status, ":scope > ul.status-list > li.status-row", "Rougeole")
+    assert "À jour" in text(one(measles, ".status-badge")) or "Plus tard" in text(one(measles, ".status-badge"))
+    assert "20 décembre 2026" in text(one(measles, ".status-next"))
+    toggle = one(status, "form.alerts-toggle")
+    assert text(one(toggle, "button")) == "Recevoir des alertes par e-mail"
 
 
 def test_summary_in_lists(app, baby):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from cvn.carnets import services
 from cvn.extensions import db
 from cvn.models import Access, AuditEvent, Carnet, Dose, DoseState
+from tests.html import one, text, texts
 
 HTMX = {"HX-Request": "true"}
 
@@ -71,12 +72,22 @@ def test_duplicate_warning_then_confirmation(client, logged_pro, carnet):
 
 
 def test_carnet_page_shows_doses_and_writes_a_read_event(client, logged_pro, carnet):
-    services.record_dose(logged_pro, carnet, services.DoseInput("Hexyon", [], date(2024, 4, 10), lot_number="X9"))
+    dose = services.record_dose(logged_pro, carnet, services.DoseInput("Hexyon", [], date(2024, 4, 10),
+                                                                       lot_number="X9"))
     page = client.get(f"/carnets/{carnet.public_id}")
-    body = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Hexyon" in body and "X9" in body and "Coqueluche" in body and "Validée" in body
-    assert "Dr Claire Martin a consulté ce carnet" in body
+    row = one(page, f"#dose-{dose.id}")
+    assert text(one(row, ".dose-title")) == "Hexyon"
+    assert text(one(row, ".dose-date")) == "10 avril 2024"
+    # Hexyon is hexavalent: the row names the six diseases it covers, no more.
+    assert texts(row, ".diseases .tag") == ["Diphtérie", "Tétanos", "Coqueluche", "Poliomyélite",
+                                           "Haemophilus influenzae b", "Hépatite B"]
+    facts = dict(zip(texts(row, "dt"), texts(row, "dd")))
+    assert facts["Lot"] == "X9"
+    assert facts["Saisie et validée"].startswith("Dr Claire Martin")
+    assert "Validée" in text(one(row, ".dose-foot"))
+    events = texts(page, ".events li")
+    assert events and events[0].endswith("Dr Claire Martin a consulté ce carnet")
     assert db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first() == "carnet.read"
 
 

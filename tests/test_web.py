@@ -19,11 +19,32 @@ def test_security_headers(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_no_inline_script_in_pages(client):
-    body = client.get("/connexion").get_data(as_text=True)
-    assert "<script>" not in body and "<script " in body
-    for chunk in body.split("<script")[1:]:
-        assert "src=" in chunk.split(">")[0]
+def test_no_inline_script_in_pages(app, client, auth, create_professional, create_patient, create_carnet):
+    """Every page of every space loads scripts from files only (the CSP allows no inline script)."""
+    from bs4 import BeautifulSoup
+
+    pro = create_professional()
+    carnet = create_carnet(pro)
+    pages = ["/", "/connexion", "/inscription/patient", "/inscription/professionnel", "/mot-de-passe/oublie",
+             "/hors-ligne"]
+    auth.login(pro)
+    pages += ["/pro/", "/pro/a-valider", "/pro/archives", "/pro/carnets/nouveau", f"/carnets/{carnet.public_id}",
+              f"/carnets/{carnet.public_id}/journal", "/compte"]
+    checked = 0
+    for path in pages:
+        response = client.get(path, follow_redirects=True)
+        assert response.status_code == 200, path
+        soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+        scripts = soup.find_all("script")
+        assert scripts, path
+        for script in scripts:
+            assert script.get("src") and not script.string, f"inline script on {path}"
+        assert not [tag for tag in soup.find_all(True) if any(a.startswith("on") for a in tag.attrs)], path
+        assert not soup.find_all("style") and not soup.find_all(style=True), f"inline style on {path}"
+        checked += 1
+    assert checked == len(pages)
+    csp = client.get("/connexion").headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in csp and "script-src 'self'" in csp.replace("default-src 'self'", "script-src 'self'")
 
 
 def test_html_is_french(client):

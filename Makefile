@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-sqlite test-postgres chromium bench worker clean
+.PHONY: install run test test-sqlite test-postgres chromium bench mutate worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +49,11 @@ test: $(VENV)/.installed-test chromium
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
 
+## mutate: mutation testing of the critical modules (slow, not in `make test`); MUTANTS="cvn.access*" narrows
+mutate: $(VENV)/.installed-test
+	rm -rf mutants
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/mutmut run --max-children 2 $(MUTANTS) > /dev/null || true
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.mutation.report
+
 clean:
-	rm -rf $(VENV) .pytest_cache tests/screenshots
+	rm -rf $(VENV) .pytest_cache tests/screenshots mutants

@@ -63,7 +63,7 @@ def admin_required(view):
 
 def open_access(user, carnet) -> Access | None:
     """Return the professional's open access to the carnet, if any."""
-    if not getattr(user, "is_authenticated", False) or not user.is_verified_professional:
+    if not user.is_authenticated or not user.is_verified_professional:
         return None
     return db.session.scalar(select(Access).where(
         Access.carnet_id == carnet.id, Access.professional_id == user.id, Access.ended_at.is_(None)))
@@ -71,7 +71,7 @@ def open_access(user, carnet) -> Access | None:
 
 def is_owner(user, carnet) -> bool:
     """Tell whether the user (a patient account) owns the carnet."""
-    if not getattr(user, "is_authenticated", False) or not user.is_patient:
+    if not user.is_authenticated or not user.is_patient:
         return False
     return db.session.scalar(select(Ownership.id).where(
         Ownership.carnet_id == carnet.id, Ownership.user_id == user.id, Ownership.ended_at.is_(None))) is not None
@@ -88,8 +88,12 @@ def can_write(user, carnet) -> bool:
 
 
 def can_record(user, carnet) -> bool:
-    """Tell whether the user may record a dose (validated for professionals, declared for owners)."""
-    return can_write(user, carnet) or is_owner(user, carnet)
+    """Tell whether the user may record a dose (validated for professionals, declared for owners).
+
+    The same people as :func:`can_read`: everyone who may read a live carnet
+    may add to it, each in their own way.
+    """
+    return can_read(user, carnet)
 
 
 def can_edit_dose(user, carnet, dose) -> bool:
@@ -104,13 +108,14 @@ def can_edit_dose(user, carnet, dose) -> bool:
             and dose.state in (DoseState.DECLARED, DoseState.REJECTED))
 
 
-def get_carnet(public_id: str, write: bool = False) -> Carnet:
-    """Return the carnet if the current user may read it (or record doses in it); else 404.
+def get_carnet(public_id: str) -> Carnet:
+    """Return the carnet if the current user may read it; else 404.
 
-    A carnet the user may not see answers 404, not 403, so its existence does not leak.
+    A carnet the user may not see answers 404, not 403, so its existence does
+    not leak. What the user may then do in it is the services' check
+    (:func:`can_write`, :func:`can_record`, :func:`can_edit_dose`).
     """
     carnet = db.session.scalar(select(Carnet).where(Carnet.public_id == public_id))
-    allowed = carnet is not None and (can_record if write else can_read)(current_user, carnet)
-    if not allowed:
+    if carnet is None or not can_read(current_user, carnet):
         abort(404)
     return carnet

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cvn.carnets import services
 from cvn.extensions import db
-from cvn.models import Access, AuditEvent, Carnet, Dose, DoseState
+from cvn.models import Access, AuditEvent, Carnet, Dose, DoseState, Ownership
 from tests.html import one, text, texts
 
 HTMX = {"HX-Request": "true"}
@@ -199,8 +199,15 @@ def world(create_professional, create_patient, create_admin, create_carnet):
     unverified = create_professional(verified=False)
     db.session.add(Access(carnet_id=carnet.id, professional_id=unverified.id))  # had access, now unverified
     db.session.commit()
+    # The users without access to this carnet each have carnets of their own: a check that
+    # forgot which carnet it is about would let them in.
+    pro_without_access = create_professional()
+    create_carnet(pro_without_access)
+    patient = create_patient()
+    db.session.add(Ownership(carnet_id=create_carnet(pro_without_access).id, user_id=patient.id))
+    db.session.commit()
     return {"carnet": carnet, "dose": dose, "pro_with_access": owner_pro, "unverified": unverified,
-            "patient": create_patient(), "pro_without_access": create_professional(), "admin": create_admin()}
+            "patient": patient, "pro_without_access": pro_without_access, "admin": create_admin()}
 
 
 def routes(world):

@@ -234,7 +234,7 @@ ROLES = ["anonymous", "owner", "co_owner", "other_patient", "pro_with_access", "
 
 
 @pytest.fixture
-def world(story, create_patient, create_professional, create_admin):
+def world(story, create_patient, create_professional, create_admin, create_carnet):
     carnet, owner, pro_a = story["carnet"], story["owner"], story["pro_a"]
     co_owner = create_patient(first_name="Co")
     sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
@@ -248,8 +248,14 @@ def world(story, create_patient, create_professional, create_admin):
     sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.QR)[0],
                   b_access_owner, BIRTH, True)
     declared = carnets.record_dose(owner, carnet, carnets.DoseInput("Priorix", [], date(2025, 2, 12)))
+    # Users kept out of this carnet own or follow other carnets, so a check that forgets
+    # which carnet it is about lets them in and fails the matrix.
+    other_patient, pro_without_access = create_patient(), create_professional()
+    elsewhere = create_carnet(pro_without_access, first_names="Autre", birth_date=BIRTH)
+    sharing.claim(sharing.create_invitation(pro_without_access, elsewhere, InvitationTarget.HOLDER,
+                                            InvitationChannel.QR)[0], other_patient, BIRTH, True)
     return {**story, "co_owner": co_owner, "pro_with_access": pro_a, "pro_access_ended": ended,
-            "other_patient": create_patient(), "pro_without_access": create_professional(),
+            "other_patient": other_patient, "pro_without_access": pro_without_access,
             "unverified": create_professional(verified=False), "admin": create_admin(), "archive": archive,
             "declared": declared,
             "open_access": db.session.scalar(select(Access).where(Access.professional_id == b_access_owner.id))}

@@ -135,7 +135,7 @@ def _apply(form: DoseForm, action) -> bool:
 @login_required
 def add_dose(public_id: str):
     """Record a dose (validated at once when a professional records it)."""
-    carnet = get_carnet(public_id, write=True)
+    carnet = get_carnet(public_id)
     form = DoseForm()
     if _apply(form, lambda data: services.record_dose(current_user, carnet, data)):
         if wants_fragment():
@@ -159,7 +159,7 @@ def _dose_or_404(carnet, dose_id):
 @login_required
 def edit_dose(public_id: str, dose_id: int):
     """Correct a dose; the change is kept as history."""
-    carnet = get_carnet(public_id, write=True)
+    carnet = get_carnet(public_id)
     dose = _dose_or_404(carnet, dose_id)
     if request.method == "GET":
         form = DoseForm(obj=dose, formdata=None)
@@ -188,7 +188,7 @@ def edit_dose(public_id: str, dose_id: int):
 @login_required
 def delete_dose(public_id: str, dose_id: int):
     """Delete a dose (a validated one needs a reason); it stays in the history."""
-    carnet = get_carnet(public_id, write=True)
+    carnet = get_carnet(public_id)
     dose = _dose_or_404(carnet, dose_id)
     form = DeleteDoseForm()
     status = 200

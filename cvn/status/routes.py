@@ -17,7 +17,7 @@ bp = Blueprint("status", __name__)
 @login_required
 def set_flags(public_id: str):
     """Record the holder's situations (owners and professionals with access)."""
-    carnet = get_carnet(public_id, write=True)
+    carnet = get_carnet(public_id)
     try:
         services.set_flags(current_user, carnet, request.form.getlist("flags"))
     except AccessLost:

@@ -1,0 +1,64 @@
+"""A tiny smoke run of the mutation harness (`make mutate`): mutmut on a toy module, then the report.
+
+The real run over the critical modules takes long and is not part of
+``make test``; this checks that mutmut works here and that the report counts
+killed and surviving mutants and explains listed survivors.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.mutation import report
+
+
+def test_mutmut_runs_and_the_report_scores_it(tmp_path):
+    mutmut = Path(sys.executable).with_name("mutmut")
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy" / "__init__.py").write_text("")
+    (tmp_path / "toy" / "rule.py").write_text(textwrap.dedent('''
+        def adult(age):
+            return age >= 18
+
+
+        def label(age):
+            return "majeur" if adult(age) else "mineur"
+    '''))
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_rule.py").write_text(textwrap.dedent('''
+        from toy.rule import adult, label
+
+
+        def test_adult_boundary():
+            assert adult(18) and not adult(17)
+
+
+        def test_label_is_called():
+            label(30)  # asserts nothing: its mutants survive
+    '''))
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent('''
+        [tool.mutmut]
+        source_paths = ["toy"]
+        pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
+    '''))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    subprocess.run([str(mutmut), "run", "--max-children", "1"], cwd=tmp_path, env=env, capture_output=True,
+                   timeout=300, check=False)
+
+    def runner(command):
+        command = [str(mutmut)] + command[1:] if command[0] == "mutmut" else command
+        return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False).stdout
+
+    targets = [report.Target("toy.rule", "boundary", "zero", ["adult"]),
+               report.Target("toy.rule", "label", 0.9, ["label"])]
+    survivors = [{"module": "toy.rule", "function": "label", "line": 'return "XXmajeurXX" if adult(age) else "mineur"',
+                  "reason": "wording only"}]
+    judged = report.judge(runner(["mutmut", "results", "--all", "true"]), targets, survivors, runner)
+    boundary, label = judged
+    assert boundary.total >= 2 and boundary.killed == boundary.total and boundary.met
+    assert label.survived and not label.met, "a test that asserts nothing lets mutants survive"
+    assert [reason for _, reason in label.explained] == ["wording only"]
+    assert "| boundary (`toy.rule`) |" in report.table(judged)
+    shutil.rmtree(tmp_path / "mutants", ignore_errors=True)

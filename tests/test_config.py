@@ -33,9 +33,17 @@ def test_production_app_does_not_start_without_secret(monkeypatch, tmp_path):
         create_app()
 
 
+def production_env(tmp_path, **extra) -> dict:
+    """Return a complete production environment (each test removes or changes one setting)."""
+    env = {"CVN_ENV": "production", "CVN_SECRET_KEY": STRONG, "CVN_DATABASE_URL": "postgres://db/cvn",
+           "CVN_INSTANCE_PATH": str(tmp_path), "CVN_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
+           "CVN_MAIL_SERVER": "smtp.exemple.fr"}
+    env.update(extra)
+    return {k: v for k, v in env.items() if v is not None}
+
+
 def test_production_hardens_cookies(tmp_path):
-    config = from_env({"CVN_ENV": "production", "CVN_SECRET_KEY": STRONG,
-                       "CVN_DATABASE_URL": "postgres://db/cvn", "CVN_INSTANCE_PATH": str(tmp_path)})
+    config = from_env(production_env(tmp_path))
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -70,3 +78,59 @@ def test_defaults_and_overrides(tmp_path):
 ])
 def test_database_url_uses_psycopg3(given, expected):
     assert normalize_database_url(given) == expected
+
+
+def test_production_refuses_rate_limits_counted_per_process(tmp_path):
+    with pytest.raises(ConfigError, match="CVN_RATELIMIT_STORAGE_URL"):
+        from_env(production_env(tmp_path, CVN_RATELIMIT_STORAGE_URL=None))
+    config = from_env(production_env(tmp_path, CVN_RATELIMIT_STORAGE_URL="memory://"))  # explicit: accepted
+    assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+    shared = from_env(production_env(tmp_path))
+    assert shared["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    assert shared["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+
+
+def test_production_refuses_to_start_without_a_mail_server(tmp_path):
+    with pytest.raises(ConfigError, match="CVN_MAIL_SERVER"):
+        from_env(production_env(tmp_path, CVN_MAIL_SERVER=None))
+    with pytest.raises(ConfigError, match="CVN_MAIL_SERVER"):
+        from_env(production_env(tmp_path, CVN_MAIL_SERVER=None, CVN_MAIL_DELIVERY="smtp"))
+    kept = from_env(production_env(tmp_path, CVN_MAIL_SERVER=None, CVN_MAIL_DELIVERY="outbox"))
+    assert kept["CVN_MAIL_DELIVERY"] == "outbox"
+    assert from_env(production_env(tmp_path))["CVN_MAIL_DELIVERY"] == "smtp"
+
+
+def test_sql_parameters_are_hidden_outside_development(make_app):
+    from sqlalchemy import text
+
+    from cvn.extensions import db
+
+    for mode, hidden in (("production", True), ("testing", True), ("development", False)):
+        app = make_app(CVN_ENV=mode)
+        with app.app_context():
+            assert db.engine.hide_parameters is hidden
+            with pytest.raises(Exception) as caught:
+                db.session.execute(text("SELECT * FROM no_such_table WHERE name = :p"), {"p": "Éloïse 2024-02-10"})
+            db.session.rollback()
+            assert ("Éloïse 2024-02-10" in str(caught.value)) is not hidden
+
+
+def test_proxy_hops_decide_whose_address_counts(make_app):
+    seen = {}
+    for hops in (0, 1):
+        app = make_app(CVN_PROXY_HOPS=hops)
+
+        @app.get("/_adresse")
+        def address():
+            from flask import request
+
+            return request.remote_addr
+
+        client = app.test_client()
+        seen[hops] = client.get("/_adresse", headers={"X-Forwarded-For": "203.0.113.7, 198.51.100.9"},
+                                environ_base={"REMOTE_ADDR": "10.0.0.2"}).get_data(as_text=True)
+    # No proxy trusted by default: a client cannot choose its address (and its rate-limit bucket).
+    assert seen[0] == "10.0.0.2"
+    # One proxy: the address it appended is the client's.
+    assert seen[1] == "198.51.100.9"
+    assert from_env({"CVN_INSTANCE_PATH": "/tmp"})["CVN_PROXY_HOPS"] == 0

@@ -20,6 +20,8 @@ import uuid
 TOKEN_PATH = re.compile(r"(/(?:i|mot-de-passe/lien|alertes/desabonnement)/)[^\s/?\"'<>]+")
 #: ``token=…`` in a query string or a form body.
 TOKEN_PARAM = re.compile(r"((?:token|csrf_token|claim_token|reset_token)=)[^\s&\"'<>]+", re.IGNORECASE)
+#: PostgreSQL's error detail quotes the row or key values ("Failing row contains (…)", "Key (email)=(…)").
+DB_DETAIL = re.compile(r"(DETAIL:\s*).*")
 #: Long random-looking strings: raw tokens (43 chars), password hashes, Fernet tokens.
 LONG_SECRET = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{40,}(?![A-Za-z0-9_\-])")
 MASK = "[masqué]"
@@ -28,9 +30,10 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}\Z")
 
 
 def redact(text: str) -> str:
-    """Replace one-time tokens in paths, ``token=`` values and long secrets by [masqué]."""
+    """Replace one-time tokens in paths, ``token=`` values, database error details and long secrets by [masqué]."""
     text = TOKEN_PATH.sub(r"\1" + MASK, text)
     text = TOKEN_PARAM.sub(r"\1" + MASK, text)
+    text = DB_DETAIL.sub(r"\1" + MASK, text)
     return LONG_SECRET.sub(MASK, text)
 
 

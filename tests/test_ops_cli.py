@@ -95,3 +95,15 @@ def test_restore_refuses_what_is_not_a_backup(app, runner, tmp_path):
     result = runner.invoke(args=["cvn", "restore", str(bogus), "--yes"])
     assert result.exit_code == 1 and "Error:" in result.output
     assert count(User) == 0  # the database is still there and usable
+
+
+def test_demo_shows_a_failed_email_to_the_administrator(runner, client, auth):
+    from cvn.models import OutboxMessage, OutboxStatus
+
+    for _ in range(2):  # idempotent
+        assert runner.invoke(args=["cvn", "demo"]).exit_code == 0
+    failed = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)).all()
+    assert len(failed) == 1
+    auth.login("admin@demo.cvn.fr", "demo-cvn-2026")
+    page = client.get("/admin/e-mails-en-echec").get_data(as_text=True)
+    assert "cabinet.ferme@demo.cvn.fr" in page and "Renvoyer" in page

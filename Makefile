@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-sqlite test-postgres chromium bench mutate worker clean
+.PHONY: install run test test-sqlite test-postgres chromium bench mutate worker clean lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,13 @@ chromium: $(VENV)/.installed-test
 	elif [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then echo "Chromium : $$(command -v chromium || echo /usr/bin/chromium)"; \
 	else $(BIN)/playwright install chromium; fi
 
-## test: the whole suite on SQLite, then again on PostgreSQL when CVN_TEST_DATABASE_URL is set
-test: $(VENV)/.installed-test chromium
+## lint: ruff (rules in pyproject.toml) and bandit (no medium or high finding in cvn/)
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check cvn tests bench
+	$(BIN)/bandit -q -r cvn -ll -c pyproject.toml
+
+## test: static checks, then the whole suite on SQLite, then again on PostgreSQL when CVN_TEST_DATABASE_URL is set
+test: $(VENV)/.installed-test chromium lint
 	CVN_TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$CVN_TEST_DATABASE_URL" ]; then \
 		echo "== même suite sur $$CVN_TEST_DATABASE_URL =="; \

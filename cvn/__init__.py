@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cvn.config import ROOT, from_env, instance_path
+from cvn.config import ROOT, finish, from_env, instance_path
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,8 +17,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(from_env())
     if config:
         app.config.update(config)
+    finish(app.config)
 
-    from cvn import extensions, logs, security, templating
+    from cvn import extensions, inputs, logs, security, templating
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
 
     extensions.db.init_app(app)
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.limiter.init_app(app)
     security.init_app(app)
     logs.init_app(app)
+    inputs.init_app(app)
     _sqlite_foreign_keys(app)
     templating.init_app(app)
 
@@ -59,7 +61,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     jobs.init_app(app)
+    _behind_proxies(app)
     return app
+
+
+def _behind_proxies(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto from exactly ``CVN_PROXY_HOPS`` reverse proxies (none by default)."""
+    hops = int(app.config.get("CVN_PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _sqlite_foreign_keys(app: Flask) -> None:

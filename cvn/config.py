@@ -2,7 +2,8 @@
 
 Every setting has a development default so that ``make run`` works on a fresh
 clone. With ``CVN_ENV=production`` the app refuses to start unless a real secret
-key and a database URL are given.
+key, a database URL, shared rate-limit storage and a mail server are given (the
+last two may be turned down explicitly: ``memory://``, ``CVN_MAIL_DELIVERY=outbox``).
 """
 from __future__ import annotations
 
@@ -59,6 +60,9 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
     production = mode == "production"
     secret = env.get("CVN_SECRET_KEY", "")
     database_url = env.get("CVN_DATABASE_URL", "")
+    ratelimit_url = env.get("CVN_RATELIMIT_STORAGE_URL", "").strip()
+    mail_server = env.get("CVN_MAIL_SERVER", "")
+    mail_delivery = env.get("CVN_MAIL_DELIVERY", "").strip()
 
     if production:
         if secret.strip().lower() in WEAK_SECRETS or len(secret) < 32:
@@ -68,6 +72,16 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
             )
         if not database_url:
             raise ConfigError("CVN_DATABASE_URL must be set in production.")
+        if not ratelimit_url:
+            raise ConfigError(
+                "CVN_RATELIMIT_STORAGE_URL must be set in production (redis://host:6379/0), so that every "
+                "web process counts in one place; set it to memory:// to count per process on purpose."
+            )
+        if not mail_server and mail_delivery != "outbox":
+            raise ConfigError(
+                "CVN_MAIL_SERVER must be set in production; set CVN_MAIL_DELIVERY=outbox to keep "
+                "every e-mail in the outbox on purpose."
+            )
     instance = instance_path(env)
     if not secret:
         secret = _dev_secret_key(instance)
@@ -75,7 +89,6 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
         instance.mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{instance / 'cvn.sqlite3'}"
 
-    mail_server = env.get("CVN_MAIL_SERVER", "")
     return {
         "CVN_ENV": mode,
         "SECRET_KEY": secret,
@@ -85,7 +98,7 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
         "CVN_BASE_URL": env.get("CVN_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "CVN_TIMEZONE": env.get("CVN_TIMEZONE", "Europe/Paris"),
         # Mail: without a server, messages stay in the outbox (readable in development).
-        "CVN_MAIL_DELIVERY": env.get("CVN_MAIL_DELIVERY", "smtp" if mail_server else "outbox"),
+        "CVN_MAIL_DELIVERY": mail_delivery or ("smtp" if mail_server else "outbox"),
         "MAIL_SERVER": mail_server or "localhost",
         "MAIL_PORT": int(env.get("CVN_MAIL_PORT", "25")),
         "MAIL_USERNAME": env.get("CVN_MAIL_USERNAME") or None,
@@ -97,7 +110,18 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
         ),
         "MAIL_TIMEOUT": 10,
         # Rate limits: memory by default, Redis (redis://…) when several workers run.
-        "RATELIMIT_STORAGE_URI": env.get("CVN_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_url or "memory://",
+        # Redis down: count in memory (one warning in the log), never answer 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "RATELIMIT_KEY_PREFIX": env.get("CVN_RATELIMIT_PREFIX", "cvn"),
+        #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+        "CVN_PROXY_HOPS": int(env.get("CVN_PROXY_HOPS", "0")),
+        #: Key of the outbox encryption (one-time links at rest); derived from SECRET_KEY when empty.
+        "CVN_OUTBOX_KEY": env.get("CVN_OUTBOX_KEY", ""),
+        #: Seconds a client is told to wait (Retry-After) when the database is unreachable.
+        "CVN_RETRY_AFTER": 30,
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _bool("CVN_RATELIMIT_ENABLED", True),
         # Scheduler inside the web process (development only; production runs `flask cvn worker`).
@@ -116,3 +140,13 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
+
+
+def finish(config) -> None:
+    """Fill the settings that depend on the final mode and database (after test overrides)."""
+    options = config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # Outside development, SQL errors never carry their parameters (names, birth dates, hashes) into logs.
+    options.setdefault("hide_parameters", config.get("CVN_ENV") != "development")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        # An unreachable database fails fast (503 page) instead of holding the worker.
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)

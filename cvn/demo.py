@@ -151,12 +151,30 @@ def load_status(doctor: User, patient: User) -> list[str]:
             f"  alertes par e-mail activées par la patiente ({stats.messages} alerte(s) dans la boîte d’envoi)."]
 
 
+def load_failed_mail(admin: User) -> list[str]:
+    """An e-mail given up on after 7 days of retries, for the administrator's "E-mails en échec"."""
+    from cvn.models import OutboxMessage, OutboxStatus
+    from cvn.outbox.services import MAX_ATTEMPTS, queue_mail
+
+    subject = "Votre compte professionnel est vérifié"
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.FAILED)) is None:
+        message = queue_mail("cabinet.ferme@demo.cvn.fr", subject, "professional_verified",
+                             user=type("Demo", (), {"first_name": "Marc", "display_name": "Dr Marc Lefèvre"})(),
+                             link="http://127.0.0.1:5000/")
+        message.status, message.attempts = OutboxStatus.FAILED, MAX_ATTEMPTS
+        message.created_at = utcnow() - timedelta(days=8)
+        message.last_error = "SMTPRecipientsRefused: 550 5.1.1 boîte aux lettres inconnue"
+        db.session.commit()
+    return ["  un e-mail en échec attend l’administratrice (« E-mails en échec », bouton « Renvoyer »)."]
+
+
 def load() -> list[str]:
     """Load everything; return lines to print."""
     created, users = load_accounts()
     opened = load_carnets(users["dr.martin@demo.cvn.fr"])
     shared = load_sharing(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_status(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
+    shared += load_failed_mail(users["admin@demo.cvn.fr"])
     lines = [f"Données de démonstration : {created} compte(s), {opened} carnet(s) créés.",
              f"Mot de passe de tous les comptes : {PASSWORD}", *shared]
     for spec in ACCOUNTS:

@@ -5,6 +5,8 @@ from datetime import date, datetime
 
 from wtforms import DateField, SelectMultipleField, widgets
 
+from cvn.inputs import YEAR_MESSAGE, year_in_range
+
 
 class FrenchDateField(DateField):
     """A date field that accepts 2025-03-12 (date inputs) or 12/03/2025 (typed), in French."""
@@ -21,8 +23,9 @@ class FrenchDateField(DateField):
                 self.data = datetime.strptime(raw, fmt).date()
             except ValueError:
                 continue
-            if self.data.year < 1900:
-                break
+            if not year_in_range(self.data):
+                self.data = None
+                raise ValueError(f"Date invalide : {YEAR_MESSAGE}.")
             return
         self.data = None
         raise ValueError("Date invalide : choisissez-la dans le calendrier ou écrivez-la JJ/MM/AAAA.")

@@ -3,7 +3,8 @@
 In development the scheduler runs inside the web process (``CVN_SCHEDULER=1``,
 set by ``make run``). In production it runs in its own process,
 ``flask cvn worker``; jobs are safe to run in several processes at once
-(row locks with SKIP LOCKED).
+(row locks with SKIP LOCKED for the outbox; for the alerts, a job lock and the
+date of the last completed run, so several schedulers run it once a day).
 """
 from __future__ import annotations
 
@@ -35,9 +36,9 @@ def _send_alerts(app: Flask) -> None:
     from cvn.alerts.services import run_daily
 
     with app.app_context():
-        stats = run_daily()
+        stats = run_daily(once_a_day=True)
         log.info("alerts: %s carnets, %s announcements, %s messages%s", stats.carnets, stats.announced,
-                 stats.messages, " (skipped: another process holds the lock)" if stats.skipped else "")
+                 stats.messages, " (skipped: another process holds the lock or ran today)" if stats.skipped else "")
 
 
 def make_scheduler(app: Flask, blocking: bool = False):

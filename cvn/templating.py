@@ -63,6 +63,15 @@ def init_app(app: Flask) -> None:
         local = value.astimezone(local_zone())
         return f"{french_date(local.date())} à {local:%H:%M}"
 
+    @app.template_filter("duration_fr")
+    def duration_fr(seconds: int) -> str:
+        """Say a duration in the largest whole unit ("3 jours", "5 heures", "moins d’une minute")."""
+        for size, one, many in ((86400, "jour", "jours"), (3600, "heure", "heures"), (60, "minute", "minutes")):
+            if seconds >= size:
+                n = int(seconds // size)
+                return f"{n} {one if n == 1 else many}"
+        return "moins d’une minute"
+
     @app.context_processor
     def labels():
         from cvn.carnets.forms import ROUTE_LABELS, SITE_LABELS

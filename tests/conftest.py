@@ -136,6 +136,7 @@ def clock() -> Clock:
 def make_app(database_url, clock):
     """Return a factory of apps on the test database, with config overrides."""
     apps = []
+    root_handlers = list(logging.getLogger().handlers)
 
     def make(**overrides):
         app = create_app(base_config(database_url, CVN_CLOCK=clock, **overrides))
@@ -153,6 +154,9 @@ def make_app(database_url, clock):
             db.engine.dispose()
     if getattr(limiter, "_storage", None) is not None:
         limiter.reset()
+    for handler in logging.getLogger().handlers:
+        if handler not in root_handlers:  # a production app's JSON log handler
+            logging.getLogger().removeHandler(handler)
 
 
 @pytest.fixture

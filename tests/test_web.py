@@ -143,7 +143,10 @@ def test_service_worker_served_from_root(client):
 
 
 def test_health(client):
-    assert client.get("/sante").get_json() == {"status": "ok"}
+    response = client.get("/sante")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "not_used", "mail_delivery": "outbox",
+                                   "outbox": {"pending": 0, "failed": 0, "oldest_pending_age_seconds": None}}
 
 
 def test_tokens_are_redacted_from_request_logs(app, caplog):

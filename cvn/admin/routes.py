@@ -1,4 +1,4 @@
-"""Operator pages: professionals waiting for verification."""
+"""Operator pages: professionals waiting for verification, e-mails given up on."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash
@@ -9,6 +9,7 @@ from cvn.access import admin_required
 from cvn.auth.services import verify_professional
 from cvn.extensions import db
 from cvn.models import Role, User
+from cvn.outbox import services as outbox
 from cvn.web import render, see_other
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -34,3 +35,22 @@ def verify(user_id: int):
         abort(404)
     flash(_("Compte de %(name)s vérifié.", name=user.display_name), "success")
     return see_other("admin.professionals")
+
+
+@bp.get("/e-mails-en-echec")
+@admin_required
+def failed_mail():
+    """List the e-mails given up on after 7 days of retries, newest first."""
+    return render("admin/failed_mail.html", messages=outbox.failed_messages(), state=outbox.state())
+
+
+@bp.post("/e-mails-en-echec/<int:message_id>/renvoyer")
+@admin_required
+def resend_mail(message_id: int):
+    """Queue a failed e-mail again: the delivery job sends it within a minute."""
+    message = outbox.resend(message_id)
+    if message is None:
+        abort(404)
+    flash(_("L’e-mail « %(subject)s » pour %(to)s est remis dans la file d’envoi.",
+            subject=message.subject, to=message.recipient), "success")
+    return see_other("admin.failed_mail")

@@ -1,7 +1,7 @@
 """Owners turn e-mail alerts on or off; a signed link turns them off in one click."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request
+from flask import Blueprint, abort, current_app, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -29,13 +29,19 @@ def toggle(public_id: str):
     return see_other("carnets.show", public_id=carnet.public_id, _anchor="statut")
 
 
+#: The body a mail client posts for a one-click unsubscribe (RFC 8058).
+ONE_CLICK = ("List-Unsubscribe", "One-Click")
+
+
 @bp.route("/alertes/desabonnement/<token>", methods=["GET", "POST"])
-@csrf.exempt  # the signed token is the authority; mail clients post here for one-click unsubscribe
+@csrf.exempt  # checked below: only a mail client's one-click POST goes without a CSRF token
 @limiter.limit("30 per minute")
 def unsubscribe(token: str):
-    """Stop the alerts of the e-mail's carnet: a button (GET) or at once (POST, RFC 8058)."""
+    """Stop the alerts of the e-mail's carnet: a button (GET), or at once from a mail client (RFC 8058)."""
     if request.method == "GET":
         return render("alerts/unsubscribe.html", token=token, done=False)
+    if request.form.get(ONE_CLICK[0]) != ONE_CLICK[1] and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()  # the page's own button: a CSRF-protected form like every other
     carnet = services.unsubscribe_with(token)
     if carnet is None:
         return render("alerts/unsubscribe.html", token=token, invalid=True, status=400)

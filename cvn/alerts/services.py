@@ -69,6 +69,11 @@ def unsubscribe_token(carnet_id: int, user_id: int) -> str:
     return _serializer().dumps([carnet_id, user_id])
 
 
+def one_click_headers(unsubscribe_link: str) -> dict[str, str]:
+    """Return the headers that let a mail client unsubscribe in one click (RFC 8058)."""
+    return {"List-Unsubscribe": f"<{unsubscribe_link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def unsubscribe_with(token: str) -> Carnet | None:
     """Stop the alerts named by a signed token; return the carnet, or None if the token is bad."""
     try:
@@ -116,8 +121,11 @@ def _insert_new(keys: set[tuple]) -> list[tuple]:
     return [tuple(r) for r in db.session.connection().execute(statement, rows)]
 
 
-def acquire(name: str, minutes: int = 30) -> bool:
-    """Take a named job lock for a while; False if another process holds it."""
+def acquire(name: str, minutes: int = 30, not_ran_on: date | None = None) -> bool:
+    """Take a named job lock for a while; False if another process holds it.
+
+    With ``not_ran_on``, also False when the job already completed a run for that day.
+    """
     now = utcnow()
     if db.session.get(JobLock, name) is None:
         try:
@@ -127,7 +135,9 @@ def acquire(name: str, minutes: int = 30) -> bool:
             db.session.rollback()
     taken = db.session.execute(
         update(JobLock).where(JobLock.name == name,
-                              (JobLock.locked_until.is_(None)) | (JobLock.locked_until < now))
+                              (JobLock.locked_until.is_(None)) | (JobLock.locked_until < now),
+                              *([(JobLock.last_run_on.is_(None)) | (JobLock.last_run_on < not_ran_on)]
+                                if not_ran_on else []))
         .values(locked_until=now + timedelta(minutes=minutes))).rowcount
     db.session.commit()
     return taken == 1
@@ -177,11 +187,15 @@ def due_items(person: Person, records, on: date, recheck: date | None = None):
     return items, next_check
 
 
-def run_daily(on: date | None = None) -> RunStats:
-    """Announce newly due doses of opted-in carnets, one message per owner per carnet."""
+def run_daily(on: date | None = None, once_a_day: bool = False) -> RunStats:
+    """Announce newly due doses of opted-in carnets, one message per owner per carnet.
+
+    ``once_a_day`` (the scheduler's runs): skip when a run for that day completed,
+    so several schedulers run the job once.
+    """
     on = on or today()
     stats = RunStats()
-    if not acquire(JOB):
+    if not acquire(JOB, not_ran_on=on if once_a_day else None):
         stats.skipped = True
         return stats
     try:
@@ -245,11 +259,12 @@ def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
         carnet = named[cid]
         recs.sort(key=lambda r: (r.next_date, r.disease))
         for user in subscribers[cid]:
+            unsubscribe_link = absolute_url("alerts.unsubscribe", token=unsubscribe_token(cid, user.id))
             queue_mail(user.email, f"Vaccination à prévoir pour {carnet.first_names}", "alert_due",
+                       headers=one_click_headers(unsubscribe_link),
                        user=user, carnet=carnet, items=recs, labels=disease_label,
                        carnet_link=absolute_url("carnets.show", public_id=carnet.public_id),
-                       unsubscribe_link=absolute_url("alerts.unsubscribe",
-                                                     token=unsubscribe_token(cid, user.id)))
+                       unsubscribe_link=unsubscribe_link)
             stats.messages += 1
         stats.announced += len(recs)
     db.session.commit()

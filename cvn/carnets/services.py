@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 
 from cvn.clock import today, utcnow
 from cvn.extensions import db
+from cvn.inputs import MAX_PAGE, clean_name, strip_invisible
 from cvn.models import Access, AuditEvent, Carnet, Dose, DoseRevision, DoseState, Sex, User
 from cvn.schedule.catalogue import diseases as known_diseases
 from cvn.schedule.catalogue import fold, product_by_name, sort_diseases
@@ -57,8 +58,8 @@ def audit_trail(carnet: Carnet, limit: int | None = 20) -> list[AuditEvent]:
 # --- Carnets -----------------------------------------------------------------
 
 def search_key(last_name: str, first_names: str) -> str:
-    """Return the folded "last first" string the patientèle search matches."""
-    return fold(f"{last_name} {first_names}")
+    """Return the folded "last first" string the patientèle search matches (invisible characters out)."""
+    return fold(clean_name(f"{last_name} {first_names}"))
 
 
 def find_duplicates(pro: User, last_name: str, first_names: str, birth_date: date) -> list[Carnet]:
@@ -77,7 +78,8 @@ def create_carnet(pro: User, *, last_name: str, first_names: str, birth_date: da
     if birth_date > today():
         raise DoseError("birth_date", "La date de naissance ne peut pas être dans le futur.")
     now = utcnow()
-    carnet = Carnet(last_name=last_name.strip(), first_names=first_names.strip(), birth_date=birth_date,
+    last_name, first_names = clean_name(last_name), clean_name(first_names)
+    carnet = Carnet(last_name=last_name, first_names=first_names, birth_date=birth_date,
                     sex=sex, search_name=search_key(last_name, first_names), created_at=now,
                     created_by_id=pro.id, last_activity_at=now)
     db.session.add(carnet)
@@ -129,10 +131,10 @@ def patientele(pro: User, query: str = "", birth_date: date | None = None,
     ignoring case and accents ("eloise dur" finds "Éloïse DURAND"). Two queries
     per page whatever its size: the carnets, then their pending-dose counts.
     """
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     stmt = (select(Carnet).join(Access, Access.carnet_id == Carnet.id)
             .where(Access.professional_id == pro.id, Access.ended_at.is_(None)))
-    for word in fold(query).split()[:5]:
+    for word in fold(strip_invisible(query)).split()[:5]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(or_(Carnet.search_name.like(f"{escaped}%", escape="\\"),
                               Carnet.search_name.like(f"% {escaped}%", escape="\\")))

@@ -1,11 +1,10 @@
 """Home page, PWA shell (manifest, service worker, offline page) and health check."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, send_from_directory, url_for
+from flask import Blueprint, current_app, jsonify, redirect, send_from_directory, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
-from cvn.extensions import db
+from cvn.extensions import limiter
 from cvn.web import render
 
 bp = Blueprint("main", __name__)
@@ -47,7 +46,13 @@ def offline():
 
 
 @bp.get("/sante")
+@limiter.exempt
 def health():
-    """Answer 200 when the app and its database respond (for load balancers)."""
-    db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+    """Report database, Redis and outbox state as JSON: 200, or 503 when the database is down."""
+    from cvn.main.services import health as report
+
+    body, status = report()
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response

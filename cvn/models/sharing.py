@@ -41,7 +41,12 @@ class Invitation(Base):
     """A one-time link to a carnet; its token exists only in the link (SHA-256 here)."""
 
     __tablename__ = "invitation"
-    __table_args__ = (Index("ix_invitation_carnet", "carnet_id", "target"),)
+    __table_args__ = (
+        Index("ix_invitation_carnet", "carnet_id", "target"),
+        # E-mailed invitations are counted per sender and per address (abuse limits).
+        Index("ix_invitation_sender", "created_by_id", "created_at"),
+        Index("ix_invitation_email", "email", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     carnet_id: Mapped[int] = mapped_column(ForeignKey("carnet.id", ondelete="CASCADE"))

@@ -2,7 +2,11 @@
 
 ``queue_mail`` only adds a row to the session; the caller's commit makes the
 message exist together with the change that caused it. ``deliver_due`` sends
-pending messages with Flask-Mail and retries failures with exponential back-off.
+pending messages with Flask-Mail and retries failures: with exponential back-off
+first (12 tries, about 20 hours), then every 6 hours for 7 more days; only then
+is a message marked failed, and an administrator can send it again ("Renvoyer").
+A body carrying a one-time link is stored encrypted until it is delivered, then
+kept with the link removed (see ``cvn.outbox.sealing``).
 """
 from __future__ import annotations
 
@@ -11,29 +15,42 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_mail import Message
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cvn.clock import utcnow
 from cvn.extensions import db, mail
 from cvn.models import OutboxMessage, OutboxStatus
+from cvn.outbox.sealing import InvalidToken, carries_one_time_link, redact_links, seal
 
 log = logging.getLogger(__name__)
 
-#: After this many failed attempts a message is marked failed (about 3 days of retries).
-MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
+#: Tries with exponential back-off (1 min doubling up to 6 h: about 20 hours) …
+BACKOFF_ATTEMPTS = 12
+#: … then one try every 6 hours for this long, before a message is marked failed.
+SLOW_RETRIES_FOR = timedelta(days=7)
+#: Failed attempts after which a message is marked failed (12 + 28).
+MAX_ATTEMPTS = BACKOFF_ATTEMPTS + int(SLOW_RETRIES_FOR / LONGEST_RETRY)
 
 
-def queue_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
-    """Add a message rendered from ``templates/mail/<template>.txt|.html`` to the session."""
+def queue_mail(recipient: str, subject: str, template: str, headers: dict[str, str] | None = None,
+               **context) -> OutboxMessage:
+    """Add a message rendered from ``templates/mail/<template>.txt|.html`` to the session.
+
+    ``headers`` are extra e-mail headers stored with the message and sent with it.
+    """
     context.setdefault("subject", subject)
     # E-mails need no request context processors (user, CSRF…): render with the
     # bare environment (filters and gettext included), which is much cheaper in bulk.
     env = current_app.jinja_env
     text = env.get_template(f"mail/{template}.txt").render(context)
     html = env.get_template(f"mail/{template}.html").render(context)
-    message = OutboxMessage(recipient=recipient, subject=subject, body_text=text, body_html=html,
+    sealed = carries_one_time_link(text) or carries_one_time_link(html)
+    if sealed:
+        text, html = seal(text), seal(html)
+    message = OutboxMessage(recipient=recipient, subject=subject, stored_text=text, stored_html=html,
+                            sealed=sealed, headers=dict(headers) if headers else None,
                             status=OutboxStatus.PENDING, attempts=0, created_at=utcnow(),
                             next_attempt_at=utcnow())
     db.session.add(message)
@@ -69,8 +86,18 @@ def deliver_due(limit: int = 50) -> dict[str, int]:
             break
         message.attempts += 1
         try:
-            mail.send(Message(subject=message.subject, recipients=[message.recipient],
-                              body=message.body_text, html=message.body_html))
+            text, html = message.body_text, message.body_html
+        except InvalidToken:  # the key changed since it was queued: no retry can help
+            message.status = OutboxStatus.FAILED
+            message.last_error = ("InvalidToken: clé de chiffrement changée depuis la mise en file "
+                                  "(CVN_OUTBOX_KEY ou CVN_SECRET_KEY)")
+            counts["failed"] += 1
+            log.error("outbox message %s cannot be decrypted", message.id)
+            db.session.commit()
+            continue
+        try:
+            mail.send(Message(subject=message.subject, recipients=[message.recipient], body=text, html=html,
+                              extra_headers=dict(message.headers) if message.headers else None))
         except Exception as exc:  # SMTP down, refused, timeout …
             message.last_error = f"{type(exc).__name__}: {exc}"[:500]
             if message.attempts >= MAX_ATTEMPTS:
@@ -85,6 +112,44 @@ def deliver_due(limit: int = 50) -> dict[str, int]:
         message.status = OutboxStatus.SENT
         message.sent_at = utcnow()
         message.last_error = None
+        if message.sealed:  # delivered: keep the copy, not the link
+            message.stored_text, message.stored_html = redact_links(text), redact_links(html)
+            message.sealed = False
         counts["sent"] += 1
         db.session.commit()
     return counts
+
+
+def failed_messages(limit: int = 200) -> list[OutboxMessage]:
+    """Return the messages given up on, newest first."""
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+                                   .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+                                   .limit(limit)))
+
+
+def resend(message_id: int) -> OutboxMessage | None:
+    """Put a failed message back in the queue, due now, with a fresh retry budget."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status != OutboxStatus.FAILED:
+        return None
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    db.session.commit()
+    log.info("outbox message %s queued again by an administrator", message.id)
+    return message
+
+
+def state() -> dict:
+    """Return the outbox's counts and the age in seconds of the oldest pending message."""
+    counts = {OutboxStatus(status): n for status, n in db.session.execute(
+        select(OutboxMessage.status, func.count()).where(OutboxMessage.status != OutboxStatus.SENT)
+        .group_by(OutboxMessage.status)).tuples()}
+    oldest = db.session.scalar(select(func.min(OutboxMessage.created_at))
+                               .where(OutboxMessage.status == OutboxStatus.PENDING))
+    if oldest is not None and oldest.tzinfo is None:  # aggregates skip the column type on some backends
+        from datetime import timezone
+
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return {"pending": counts.get(OutboxStatus.PENDING, 0), "failed": counts.get(OutboxStatus.FAILED, 0),
+            "oldest_pending_age_seconds": int((utcnow() - oldest).total_seconds()) if oldest else None}

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from cvn.access import professional_required
 from cvn.carnets.services import patientele
 from cvn.clock import today
+from cvn.inputs import page_number, year_in_range
 from cvn.web import render
 
 bp = Blueprint("pro", __name__, url_prefix="/pro")
@@ -17,9 +18,10 @@ bp = Blueprint("pro", __name__, url_prefix="/pro")
 def _parse_date(raw: str):
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(raw.strip(), fmt).date()
+            parsed = datetime.strptime(raw.strip(), fmt).date()
         except ValueError:
             continue
+        return parsed if year_in_range(parsed) else None
     return None
 
 
@@ -31,10 +33,7 @@ def home():
     raw_date = request.args.get("naissance", "").strip()
     birth_date = _parse_date(raw_date) if raw_date else None
     date_error = bool(raw_date) and birth_date is None
-    try:
-        page = max(int(request.args.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     result = patientele(current_user, query, birth_date, page=page)
     return render("pro/home.html", block="patientele", result=result, q=query, naissance=raw_date,
                   date_error=date_error, today=today(), status=400 if date_error else 200)

@@ -24,6 +24,7 @@ from datetime import date
 
 import click
 
+from cvn.inputs import YEAR_MESSAGE, year_in_range
 from cvn.schedule.catalogue import diseases, product_by_name, products
 from cvn.schedule.engine import FLAGS, DoseRecord, Person, evaluate
 
@@ -41,9 +42,12 @@ def _date(value, field: str) -> date:
     if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise InputError(f"{field}: date invalide « {value} » (attendu AAAA-MM-JJ)")
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{field}: date invalide « {value} » (attendu AAAA-MM-JJ)") from None
+    if not year_in_range(parsed):
+        raise InputError(f"{field}: date hors limites « {value} » ({YEAR_MESSAGE})")
+    return parsed
 
 
 def _unknown_keys(data: dict, allowed, prefix: str) -> None:

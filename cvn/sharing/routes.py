@@ -69,8 +69,12 @@ def invite_by_email(public_id: str):
     form = EmailInviteForm.for_target(target.value)
     if not form.validate_on_submit():
         return carnet_page(carnet, block=block, status=422, email_forms={target.value: form})
-    invitation, _raw = services.create_invitation(current_user, carnet, target,
-                                                  InvitationChannel.EMAIL, form.email.data)
+    try:
+        invitation, _raw = services.create_invitation(current_user, carnet, target,
+                                                      InvitationChannel.EMAIL, form.email.data)
+    except services.TooManyInvitations as error:
+        form.email.errors.append(error.message)
+        return carnet_page(carnet, block=block, status=429, email_forms={target.value: form})
     return _after_change(carnet, target, _("Invitation envoyée à %(email)s. Le lien est valable jusqu’au %(d)s.",
                                    email=invitation.email, d=invitation.expires_at.strftime("%d/%m/%Y")))
 
@@ -113,7 +117,14 @@ def revoke(public_id: str, invitation_id: int):
 def reissue(public_id: str, invitation_id: int):
     """Replace an invitation (expired, locked or lost) by a new one on the same channel."""
     carnet, invitation = _managed_invitation(public_id, invitation_id)
-    new, raw = services.reissue(current_user, invitation)
+    try:
+        new, raw = services.reissue(current_user, invitation)
+    except services.TooManyInvitations as error:
+        if wants_fragment():
+            return carnet_page(carnet, block=PANELS[invitation.target][2], status=429,
+                               notice={invitation.target.value: error.message})
+        flash(error.message, "error")
+        return see_other("carnets.show", public_id=carnet.public_id, _anchor=PANELS[invitation.target][1])
     message = None
     if new.channel == InvitationChannel.EMAIL:
         message = _("Nouvelle invitation envoyée à %(email)s.", email=new.email)

@@ -24,6 +24,10 @@ from cvn.tokens import hash_token, new_token
 from cvn.web import absolute_url
 
 VALIDITY = timedelta(days=30)
+#: E-mailed invitations one account may send in an hour …
+PER_SENDER, SENDER_WINDOW = 20, timedelta(hours=1)
+#: … and one address may receive in a day (whoever sends them).
+PER_RECIPIENT, RECIPIENT_WINDOW = 5, timedelta(days=1)
 
 
 class ClaimError(Exception):
@@ -47,6 +51,34 @@ class NotAllowed(Exception):
     """The user may not share this carnet this way."""
 
 
+class TooManyInvitations(Exception):
+    """An e-mail limit is reached; ``message`` says which, in French."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def check_email_limits(issuer: User, email: str | None) -> None:
+    """Refuse a 21st e-mailed invitation in an hour from one account, or a 6th in a day to one address."""
+    now = utcnow()
+    by_sender = db.session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.created_by_id == issuer.id, Invitation.channel == InvitationChannel.EMAIL,
+        Invitation.created_at > now - SENDER_WINDOW))
+    if by_sender >= PER_SENDER:
+        raise TooManyInvitations(
+            f"Vous avez envoyé {PER_SENDER} invitations par e-mail en une heure : c’est le maximum. "
+            "Réessayez un peu plus tard, ou partagez par QR code ou par lien à copier.")
+    address = (email or "").strip().lower()
+    to_address = db.session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.email == address, Invitation.channel == InvitationChannel.EMAIL,
+        Invitation.created_at > now - RECIPIENT_WINDOW))
+    if to_address >= PER_RECIPIENT:
+        raise TooManyInvitations(
+            f"Cette adresse a déjà reçu {PER_RECIPIENT} invitations aujourd’hui : c’est le maximum. "
+            "Réessayez demain, ou partagez par QR code ou par lien à copier.")
+
+
 def link_for(raw: str) -> str:
     """Return the absolute link carrying a token."""
     return absolute_url("sharing.open_link", token=raw)
@@ -68,6 +100,8 @@ def create_invitation(issuer: User, carnet: Carnet, target: InvitationTarget,
     """Create an invitation; e-mail it on the e-mail channel. Return it and its token."""
     if not may_invite(issuer, carnet, target):
         raise NotAllowed()
+    if channel == InvitationChannel.EMAIL:
+        check_email_limits(issuer, email)
     raw, digest = new_token()
     now = utcnow()
     invitation = Invitation(carnet_id=carnet.id, created_by_id=issuer.id, target=target, channel=channel,
@@ -113,6 +147,8 @@ def reissue(user: User, invitation: Invitation) -> tuple[Invitation, str]:
     """Replace an invitation by a new one on the same channel (the old link dies)."""
     if not may_invite(user, invitation.carnet, invitation.target):
         raise NotAllowed()
+    if invitation.channel == InvitationChannel.EMAIL:
+        check_email_limits(user, invitation.email)  # before anything changes
     if invitation.state(utcnow()) in (InvitationState.PENDING, InvitationState.LOCKED):
         invitation.revoked_at = utcnow()
     return create_invitation(user, invitation.carnet, invitation.target, invitation.channel, invitation.email)
@@ -189,7 +225,7 @@ def claim(invitation: Invitation, user: User, birth_date: date, attested: bool) 
         db.session.commit()
     except IntegrityError:  # the same account claimed twice at once through two links
         db.session.rollback()
-        raise ClaimError("used", invitation)
+        raise ClaimError("used", invitation) from None
     return carnet
 
 

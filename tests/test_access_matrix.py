@@ -1,0 +1,222 @@
+"""The access matrix, complete by construction: every route of the app × nine kinds of user.
+
+``test_every_route_has_an_entry_for_every_kind_of_user`` walks the app's URL map
+and fails when a route (endpoint and method) has no case below, or a case does
+not say what each kind of user gets: a new route cannot ship without its row.
+``test_access_matrix`` then plays every case as each kind of user, in one world
+per kind, and checks the status.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+import pytest
+from sqlalchemy import select
+
+from cvn.alerts import services as alerts
+from cvn.archives import services as archives
+from cvn.carnets import services as carnets
+from cvn.extensions import db
+from cvn.models import Access, InvitationChannel, InvitationTarget, OutboxMessage, OutboxStatus
+from cvn.outbox.services import queue_mail
+from cvn.sharing import services as sharing
+
+ROLES = ("anonymous", "owner", "co_owner", "other_patient", "pro_with_access", "pro_access_ended",
+         "pro_without_access", "unverified", "admin")
+PATIENTS = ("owner", "co_owner", "other_patient", "admin")  # the administrator is a patient account
+VERIFIED = ("pro_with_access", "pro_access_ended", "pro_without_access")
+PROS = VERIFIED + ("unverified",)
+BIRTH = date(2024, 2, 10)
+
+
+def every(status: int) -> dict[str, int]:
+    return {role: status for role in ROLES}
+
+
+def logged_in(status: int, anonymous: int = 302) -> dict[str, int]:
+    """Any account gets ``status``; visitors are sent to log in."""
+    return {**every(status), "anonymous": anonymous}
+
+
+def carnet_route(status: int, allowed=("owner", "co_owner", "pro_with_access")) -> dict[str, int]:
+    """A carnet route: ``status`` for those allowed, 404 for every other account (no leak), log-in else."""
+    return {**logged_in(404), **{role: status for role in allowed}}
+
+
+def pro_space(status: int) -> dict[str, int]:
+    """The verified professionals' space: patients are told it is not theirs, unverified wait."""
+    return {**logged_in(403), **{role: status for role in VERIFIED}, "unverified": 303}
+
+
+def admin_only(status: int) -> dict[str, int]:
+    return {**logged_in(403), "admin": status}
+
+
+@dataclass
+class Case:
+    endpoint: str
+    method: str
+    url: Callable[[dict], str]
+    expected: dict[str, int]
+    data: dict | Callable[[dict], dict] | None = None
+
+
+C = "/carnets/{carnet}"
+CASES = [
+    # Public pages, the PWA shell and the health check.
+    Case("main.home", "GET", lambda w: "/", {**every(302), "anonymous": 200}),
+    Case("main.manifest", "GET", lambda w: "/manifest.webmanifest", every(200)),
+    Case("main.service_worker", "GET", lambda w: "/sw.js", every(200)),
+    Case("main.offline", "GET", lambda w: "/hors-ligne", every(200)),
+    Case("main.health", "GET", lambda w: "/sante", every(200)),
+    Case("static", "GET", lambda w: "/static/css/cvn.css", every(200)),
+    Case("auth.login", "GET", lambda w: "/connexion", {**every(302), "anonymous": 200}),
+    Case("auth.signup", "GET", lambda w: "/inscription", every(200)),
+    Case("auth.signup_patient", "GET", lambda w: "/inscription/patient", every(200)),
+    Case("auth.signup_professional", "GET", lambda w: "/inscription/professionnel", every(200)),
+    Case("auth.forgot_password", "GET", lambda w: "/mot-de-passe/oublie", every(200)),
+    Case("auth.reset_link", "GET", lambda w: "/mot-de-passe/lien/inconnu", every(410)),
+    Case("auth.reset_password", "GET", lambda w: "/mot-de-passe/nouveau", every(410)),
+    Case("auth.account", "GET", lambda w: "/compte", logged_in(200)),
+    Case("sharing.open_link", "GET", lambda w: "/i/inconnu", every(303)),
+    Case("sharing.claim", "GET", lambda w: "/invitation", every(404)),
+    Case("alerts.unsubscribe", "GET", lambda w: f"/alertes/desabonnement/{w['unsubscribe']}", every(200)),
+    # The development outbox: from this machine (as the test client is) in development and tests only.
+    Case("outbox.index", "GET", lambda w: "/dev/boite-mail/", every(200)),
+    Case("outbox.show", "GET", lambda w: f"/dev/boite-mail/{w['message']}", every(200)),
+    # Spaces.
+    Case("pro.home", "GET", lambda w: "/pro/", pro_space(200)),
+    Case("pro.pending", "GET", lambda w: "/pro/en-attente",
+         {**logged_in(403), **{r: 302 for r in VERIFIED}, "unverified": 200}),
+    Case("patient.home", "GET", lambda w: "/mes-carnets/", {**logged_in(403), **{r: 200 for r in PATIENTS}}),
+    Case("carnets.create", "GET", lambda w: "/pro/carnets/nouveau", pro_space(200)),
+    Case("carnets.coverage", "GET", lambda w: "/catalogue/couverture?product=hexyon", logged_in(200)),
+    Case("validation.queue", "GET", lambda w: "/pro/a-valider", pro_space(200)),
+    Case("archives.index", "GET", lambda w: "/pro/archives", pro_space(200)),
+    Case("archives.show", "GET", lambda w: f"/pro/archives/{w['archive']}",
+         {**pro_space(404), "pro_access_ended": 200}),
+    Case("admin.professionals", "GET", lambda w: "/admin/professionnels", admin_only(200)),
+    Case("admin.failed_mail", "GET", lambda w: "/admin/e-mails-en-echec", admin_only(200)),
+    # One carnet.
+    Case("carnets.show", "GET", lambda w: C.format(**w), carnet_route(200)),
+    Case("carnets.journal", "GET", lambda w: C.format(**w) + "/journal", carnet_route(200)),
+    Case("carnets.edit_dose", "GET", lambda w: C.format(**w) + f"/doses/{w['dose_edit']}/modifier",
+         carnet_route(200, ("pro_with_access",))),
+    Case("carnets.delete_dose", "GET", lambda w: C.format(**w) + f"/doses/{w['dose_delete']}/supprimer",
+         carnet_route(200, ("pro_with_access",))),
+    Case("archives.end_access", "GET", lambda w: C.format(**w) + f"/acces/{w['access']}/arreter",
+         carnet_route(200, ("owner", "co_owner"))),
+    # Changes that leave the world as it was for the next case.
+    Case("auth.login", "POST", lambda w: "/connexion", {**every(302), "anonymous": 401},
+         {"email": "personne@exemple.fr", "password": "mauvais mot de passe"}),
+    Case("auth.signup_patient", "POST", lambda w: "/inscription/patient", every(422), {}),
+    Case("auth.signup_professional", "POST", lambda w: "/inscription/professionnel", every(422), {}),
+    Case("auth.forgot_password", "POST", lambda w: "/mot-de-passe/oublie", every(200),
+         {"email": "personne@exemple.fr"}),
+    Case("auth.reset_password", "POST", lambda w: "/mot-de-passe/nouveau", every(410), {}),
+    Case("auth.account", "POST", lambda w: "/compte", logged_in(400), {}),
+    Case("sharing.claim", "POST", lambda w: "/invitation", every(404), {}),
+    Case("carnets.create", "POST", lambda w: "/pro/carnets/nouveau", pro_space(422), {}),
+    Case("carnets.add_dose", "POST", lambda w: C.format(**w) + "/doses", carnet_route(303),
+         {"product": "Priorix", "administered_on": "2025-02-12"}),
+    Case("carnets.edit_dose", "POST", lambda w: C.format(**w) + f"/doses/{w['dose_edit']}/modifier",
+         carnet_route(303, ("pro_with_access",)), {"product": "Hexyon", "administered_on": "2024-04-11"}),
+    Case("status.set_flags", "POST", lambda w: C.format(**w) + "/situation", carnet_route(303),
+         {"flags": ["asplenia"]}),
+    Case("alerts.toggle", "POST", lambda w: C.format(**w) + "/alertes", carnet_route(303, ("owner", "co_owner")),
+         {"alerts": "on"}),
+    Case("validation.validate", "POST", lambda w: C.format(**w) + f"/doses/{w['declared_validate']}/valider",
+         carnet_route(303, ("pro_with_access",))),
+    Case("validation.reject", "POST", lambda w: C.format(**w) + f"/doses/{w['declared_reject']}/refuser",
+         carnet_route(303, ("pro_with_access",)), {"reason": "lot inconnu"}),
+    Case("validation.validate_all", "POST", lambda w: C.format(**w) + "/doses/valider-tout",
+         carnet_route(303, ("pro_with_access",))),
+    Case("sharing.invite_by_email", "POST", lambda w: C.format(**w) + "/invitations/email", carnet_route(303),
+         {"inv-email": "autre.parent@exemple.fr"}),
+    Case("sharing.invite_by_code", "POST", lambda w: C.format(**w) + "/invitations/code", carnet_route(303),
+         {"channel": "qr"}),
+    Case("sharing.reissue", "POST", lambda w: C.format(**w) + f"/invitations/{w['invitation_reissue']}/renouveler",
+         carnet_route(303)),
+    Case("sharing.revoke", "POST", lambda w: C.format(**w) + f"/invitations/{w['invitation_revoke']}/revoquer",
+         carnet_route(303)),
+    Case("admin.verify", "POST", lambda w: f"/admin/professionnels/{w['candidate']}/verifier", admin_only(303)),
+    Case("admin.resend_mail", "POST", lambda w: f"/admin/e-mails-en-echec/{w['failed']}/renvoyer", admin_only(303)),
+    # Last: what ends something.
+    Case("alerts.unsubscribe", "POST", lambda w: f"/alertes/desabonnement/{w['unsubscribe']}", every(200),
+         {"List-Unsubscribe": "One-Click"}),
+    Case("carnets.delete_dose", "POST", lambda w: C.format(**w) + f"/doses/{w['dose_delete']}/supprimer",
+         carnet_route(303, ("pro_with_access",)), {"reason": "doublon"}),
+    Case("archives.end_access", "POST", lambda w: C.format(**w) + f"/acces/{w['access']}/arreter",
+         carnet_route(303, ("owner", "co_owner"))),
+    Case("auth.logout", "POST", lambda w: "/deconnexion", every(303)),
+]
+
+
+def test_every_route_has_an_entry_for_every_kind_of_user(app):
+    covered = {(case.endpoint, case.method) for case in CASES}
+    missing = sorted((rule.endpoint, method, rule.rule) for rule in app.url_map.iter_rules()
+                     for method in rule.methods - {"HEAD", "OPTIONS"}
+                     if (rule.endpoint, method) not in covered)
+    assert missing == [], f"routes without a row in the access matrix: {missing}"
+    incomplete = [(case.endpoint, case.method, sorted(set(ROLES) - set(case.expected)))
+                  for case in CASES if set(case.expected) != set(ROLES)]
+    assert incomplete == []
+    known = {(rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods}
+    assert covered <= known, covered - known  # no row for a route that is gone
+
+
+@pytest.fixture
+def world(create_professional, create_patient, create_admin, create_carnet):
+    """One carnet seen by the nine kinds of user, with something for every route to act on."""
+    pro = create_professional(first_name="Claire")
+    carnet = create_carnet(pro, birth_date=BIRTH)
+    D = carnets.DoseInput
+    dose_edit = carnets.record_dose(pro, carnet, D("Hexyon", [], date(2024, 4, 10)))
+    dose_delete = carnets.record_dose(pro, carnet, D("Hexyon", [], date(2024, 6, 10)))
+    owner, co_owner = create_patient(first_name="Owner"), create_patient(first_name="Co")
+    for holder in (owner, co_owner):
+        sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                      holder, BIRTH, True)
+    declared = [carnets.record_dose(owner, carnet, D("Priorix", [], date(2025, 2, day))) for day in (10, 11, 12)]
+    ended = create_professional(first_name="Ended")
+    sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.QR)[0],
+                  ended, BIRTH, True)
+    archive = archives.end_access(owner, carnet, db.session.scalar(
+        select(Access).where(Access.professional_id == ended.id)))
+    gone = create_professional(first_name="Gone")  # an open access for the owners to end
+    sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.QR)[0],
+                  gone, BIRTH, True)
+    reissue = sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.LINK)[0]
+    revoke = sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.LINK)[0]
+    alerts.subscribe(owner, carnet, True)
+    failed = queue_mail("perdu@exemple.fr", "Un e-mail en échec", "password_changed",
+                        user=type("U", (), {"first_name": "X"})())
+    failed.status = OutboxStatus.FAILED
+    db.session.commit()
+    users = {"owner": owner, "co_owner": co_owner, "other_patient": create_patient(), "pro_with_access": pro,
+             "pro_access_ended": ended, "pro_without_access": create_professional(),
+             "unverified": create_professional(verified=False), "admin": create_admin()}
+    return {
+        "users": users, "carnet": carnet.public_id, "dose_edit": dose_edit.id, "dose_delete": dose_delete.id,
+        "declared_validate": declared[0].id, "declared_reject": declared[1].id, "archive": archive.id,
+        "access": db.session.scalar(select(Access.id).where(Access.professional_id == gone.id)),
+        "invitation_reissue": reissue.id, "invitation_revoke": revoke.id,
+        "candidate": create_professional(verified=False).id, "failed": failed.id,
+        "message": db.session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id)),
+        "unsubscribe": alerts.unsubscribe_token(carnet.id, owner.id),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(client, auth, world, role):
+    if role != "anonymous":
+        assert auth.login(world["users"][role]).status_code in (302, 303)
+    wrong = []
+    for case in CASES:
+        data = case.data(world) if callable(case.data) else case.data
+        status = client.open(case.url(world), method=case.method, data=data).status_code
+        if status != case.expected[role]:
+            wrong.append((case.method, case.endpoint, f"got {status}", f"expected {case.expected[role]}"))
+    assert wrong == []

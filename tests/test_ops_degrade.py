@@ -1,0 +1,63 @@
+"""Failures degrade: with the database unreachable, a styled 503 page (no database needed, Retry-After),
+and /sante answers 503 in JSON instead of raising."""
+import pytest
+
+from cvn import create_app
+from cvn.extensions import db
+from tests.conftest import base_config
+from tests.smtp import free_port
+
+
+@pytest.fixture
+def down_app(app):
+    """An app like the test app (same secret key) whose database is unreachable (a closed port)."""
+    dead = create_app(base_config(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/cvn",
+                                  SECRET_KEY=app.config["SECRET_KEY"]))
+    yield dead
+    with dead.app_context():
+        db.engine.dispose()
+
+
+def assert_unavailable(response):
+    body = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Service momentanément indisponible" in body and "Internal Server Error" not in body
+    assert int(response.headers["Retry-After"]) > 0
+    assert "/static/css/cvn.css" in body  # styled like every page
+    assert '<html lang="fr">' in body
+
+
+def test_a_logged_in_user_gets_the_503_page(client, auth, create_patient, down_app):
+    auth.login(create_patient())
+    cookie = client.get_cookie("session")
+    dead = down_app.test_client()
+    dead.set_cookie("session", cookie.value)  # the same browser, after the database went away
+    for path in ("/mes-carnets/", "/compte", "/"):
+        assert_unavailable(dead.get(path))
+
+
+def test_visitors_posting_a_form_get_the_503_page(down_app):
+    client = down_app.test_client()
+    assert_unavailable(client.post("/connexion", data={"email": "a@exemple.fr", "password": "x" * 12}))
+    assert client.get("/i/" + "t" * 43).status_code == 303  # the token moves into the session …
+    assert_unavailable(client.get("/invitation"))  # … and looking it up needs the database
+
+
+def test_health_answers_503_in_json_when_the_database_is_down(down_app):
+    response = down_app.test_client().get("/sante")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "down", "database": "unreachable", "redis": "not_used",
+                                   "outbox": None, "mail_delivery": "outbox"}
+
+
+def test_health_says_degraded_when_redis_is_down(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/5")
+    response = app.test_client().get("/sante")
+    assert response.status_code == 200  # still serving: limits count in memory meanwhile
+    assert response.get_json()["status"] == "degraded" and response.get_json()["redis"] == "unreachable"
+
+
+def test_health_needs_no_account_and_shows_no_personal_data(client, create_patient):
+    create_patient(email="secret.person@exemple.fr")
+    response = client.get("/sante")
+    assert response.status_code == 200 and "exemple.fr" not in response.get_data(as_text=True)

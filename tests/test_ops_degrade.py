@@ -4,7 +4,7 @@ import pytest
 
 from cvn import create_app
 from cvn.extensions import db
-from tests.conftest import base_config
+from tests.conftest import BrowserLikeClient, base_config
 from tests.smtp import free_port
 
 
@@ -37,7 +37,8 @@ def test_a_logged_in_user_gets_the_503_page(client, auth, create_patient, down_a
 
 
 def test_visitors_posting_a_form_get_the_503_page(down_app):
-    client = down_app.test_client()
+    down_app.test_client_class = BrowserLikeClient
+    client = down_app.test_client()  # posts with the page's CSRF token, as a browser does
     assert_unavailable(client.post("/connexion", data={"email": "a@exemple.fr", "password": "x" * 12}))
     assert client.get("/i/" + "t" * 43).status_code == 303  # the token moves into the session …
     assert_unavailable(client.get("/invitation"))  # … and looking it up needs the database

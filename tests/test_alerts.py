@@ -12,7 +12,7 @@ from cvn.models import (AlertSent, AlertSubscription, InvitationChannel, Invitat
                         OutboxStatus)
 from cvn.outbox.services import deliver_due
 from cvn.sharing import services as sharing
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, log_in
 from tests.smtp import SMTPServer
 
 BIRTH = date(2025, 12, 20)  # about 2 months and a half on 2026-03-02 (the test clock)
@@ -34,7 +34,7 @@ def baby(create_professional, create_patient, create_carnet):
 
 def login(app, user):
     client = app.test_client()
-    client.post("/connexion", data={"email": user.email, "password": PASSWORD})
+    log_in(client, user)
     return client
 
 

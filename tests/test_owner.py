@@ -10,7 +10,7 @@ from cvn.carnets import services as carnets
 from cvn.extensions import db
 from cvn.models import Access, Archive, Dose, DoseState, InvitationChannel, InvitationTarget
 from cvn.sharing import services as sharing
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, log_in
 
 BIRTH = date(2024, 2, 10)
 HTMX = {"HX-Request": "true"}
@@ -35,7 +35,7 @@ def story(create_professional, create_patient, create_carnet):
 
 def login(app, user):
     client = app.test_client()
-    assert client.post("/connexion", data={"email": user.email, "password": PASSWORD}).status_code == 303
+    assert log_in(client, user).status_code == 303
     return client
 
 
@@ -132,7 +132,7 @@ def test_owner_shares_with_a_professional_by_link(app, story):
     pro.get(link)
     welcome = pro.get("/invitation").get_data(as_text=True)
     assert "compte professionnel" in welcome and "Durand" not in welcome
-    pro.post("/connexion", data={"email": pro_b.email, "password": PASSWORD})
+    log_in(pro, pro_b)
     attest = pro.get("/invitation").get_data(as_text=True)
     assert "professionnel de santé autorisé" in attest
     done = pro.post("/invitation", data={"birth_date": "2024-02-10", "attest": "y"})

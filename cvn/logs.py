@@ -10,7 +10,7 @@ import logging
 import re
 
 #: Paths whose last segment is a secret.
-TOKEN_PATH = re.compile(r"(/(?:i|mot-de-passe/lien|alertes/desabonnement)/)[^\s/?\"']+")
+TOKEN_PATH = re.compile(r"(/(?:i|mot-de-passe/lien|alertes/desabonnement|compte/adresse)/)[^\s/?\"']+")
 
 
 def redact(text: str) -> str:

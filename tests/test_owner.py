@@ -141,6 +141,26 @@ def test_owner_shares_with_a_professional_by_link(app, story):
     assert "Dr Bruno Bravo" in client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
 
 
+def test_every_owner_is_told_and_sees_the_co_owners(app, story, create_patient):
+    from cvn.models import OutboxMessage
+
+    owner, carnet, pro_b = story["owner"], story["carnet"], story["pro_b"]
+    unconfirmed = create_patient(first_name="Sans", email_confirmed=False)
+    co_owner = create_patient(first_name="Co", last_name="Parent")
+    for other in (co_owner, unconfirmed):
+        sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                      other, BIRTH, True)
+    joined = db.session.scalars(select(OutboxMessage).where(OutboxMessage.subject.like("Un autre titulaire%")))
+    assert sorted(m.recipient for m in joined) == sorted([owner.email, owner.email, co_owner.email])
+    sharing.claim(sharing.create_invitation(co_owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.QR)[0],
+                  pro_b, BIRTH, True)
+    access = db.session.scalars(select(OutboxMessage).where(OutboxMessage.subject.like("Dr Bruno Bravo a désormais%")))
+    # Every owner but the unconfirmed address, the one who shared included (a trace in the mailbox).
+    assert sorted(m.recipient for m in access) == sorted([owner.email, co_owner.email])
+    page = login(app, owner).get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    assert "Titulaires du carnet" in page and "Co Parent" in page and "Sans " in page
+
+
 def test_unverified_professional_waits_until_verified(app, story, create_professional):
     newcomer = create_professional(verified=False)
     invitation, raw = sharing.create_invitation(story["owner"], story["carnet"], InvitationTarget.PROFESSIONAL,

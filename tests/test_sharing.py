@@ -215,15 +215,52 @@ def test_unknown_link(client):
     assert response.status_code == 404 and "n’est pas reconnu" in response.get_data(as_text=True)
 
 
-def test_two_parents_each_claim_their_own_invitation(app, pro, carnet, create_patient):
-    parents = [create_patient(first_name="Mère"), create_patient(first_name="Père")]
-    for parent in parents:
-        _inv, raw = invite(pro, carnet, InvitationChannel.EMAIL, parent.email)
-        client = app.test_client()
-        log_in(client, parent)
-        assert claim_as(client, raw).status_code == 303
-    assert {o.user_id for o in services.owners(carnet)} == {p.id for p in parents}
-    assert [c.id for c in services.owned_carnets(parents[1])] == [carnet.id]
+def test_two_parents_the_first_owner_invites_the_second(app, pro, carnet, create_patient):
+    mother, father = create_patient(first_name="Mère"), create_patient(first_name="Père")
+    first, raw_mother = invite(pro, carnet, InvitationChannel.EMAIL, mother.email)
+    _second, raw_father = invite(pro, carnet, InvitationChannel.EMAIL, father.email)
+    client = app.test_client()
+    log_in(client, mother)
+    assert claim_as(client, raw_mother).status_code == 303
+    # The professional's other hand-over died with the first claim: the owner decides now.
+    other = app.test_client()
+    log_in(other, father)
+    refused = claim_as(other, raw_father)
+    assert refused.status_code == 410 and "Ce lien a été annulé" in refused.get_data(as_text=True)
+    assert [o.user_id for o in services.owners(carnet)] == [mother.id]
+    _inv, raw = services.create_invitation(mother, carnet, InvitationTarget.HOLDER, InvitationChannel.LINK)
+    assert claim_as(other, raw).status_code == 303
+    assert {o.user_id for o in services.owners(carnet)} == {mother.id, father.id}
+    assert [c.id for c in services.owned_carnets(father)] == [carnet.id]
+    notice = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == mother.email,
+                                                           OutboxMessage.subject.like("Un autre titulaire%")))
+    assert notice is not None and "Père" in notice.body_text
+
+
+def test_a_professional_cannot_hand_over_an_owned_carnet(client, auth, pro, carnet, create_patient):
+    services.claim(invite(pro, carnet)[0], create_patient(), BIRTH, True)
+    auth.login(pro)
+    before = count(Invitation)
+    for channel in ("qr", "link"):
+        response = client.post(f"/carnets/{carnet.public_id}/invitations/code", data={"channel": channel})
+        assert response.status_code == 404
+    response = client.post(f"/carnets/{carnet.public_id}/invitations/email", data={"inv-email": "x@exemple.fr"})
+    assert response.status_code == 404
+    assert count(Invitation) == before
+    with pytest.raises(services.NotAllowed):
+        invite(pro, carnet)
+    page = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    assert "lui seul peut inviter un autre titulaire" in page and "Afficher un QR code" not in page
+
+
+def test_a_hand_over_issued_before_the_first_claim_needs_the_owners_consent(pro, carnet, create_patient):
+    stale, _raw = invite(pro, carnet)
+    services.claim(invite(pro, carnet)[0], create_patient(), BIRTH, True)
+    stale.revoked_at = None  # as if revoking had been missed (a race): the claim still refuses
+    db.session.commit()
+    with pytest.raises(services.ClaimError) as error:
+        services.claim(stale, create_patient(), BIRTH, True)
+    assert error.value.kind == "owner_consent" and len(services.owners(carnet)) == 1
 
 
 def test_professional_account_cannot_claim_a_holder_invitation(client, auth, pro, carnet, create_professional):
@@ -335,7 +372,7 @@ def test_invitation_routes_access_matrix(client, auth, role, pro, carnet, create
     if role != "anonymous":
         auth.login(users[role])
     c = carnet.public_id
-    allowed = role in ("owner", "pro_with_access")
+    allowed = role == "owner"  # once owned, only owners invite another owner
     cases = [
         ("POST", f"/carnets/{c}/invitations/email", {"inv-email": "x@exemple.fr"}),
         ("POST", f"/carnets/{c}/invitations/code", {"channel": "qr"}),

@@ -216,7 +216,8 @@ def _signup(form, role: Role, template: str):
                 rpps=form.rpps.data if role == Role.PROFESSIONAL else None,
             )
             # Rendered before logging in, so the page is the same for a new and a taken address.
-            page = render("auth/signup_sent.html", email=services.normalize_email(form.email.data), target=target)
+            page = render("auth/signup_sent.html", email=services.normalize_email(form.email.data), target=target,
+                          hide_nav=True)
             if user is not None:
                 steps.complete(user, "password")
         return page

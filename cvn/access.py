@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,9 +24,7 @@ OPEN_WITHOUT_SECOND_FACTOR = {"static", "main.home", "main.manifest", "main.serv
 
 
 def _to_enrolment():
-    """Answer with a redirect to the log-in methods page, saying why."""
-    flash("Votre compte professionnel ouvre des dossiers de santé : ajoutez une deuxième étape de connexion "
-          "(clé d’accès, application d’authentification ou code par e-mail) pour accéder à vos carnets.", "warning")
+    """Answer with a redirect to the log-in methods page (which says why)."""
     return redirect_url(url_for("auth.methods"))
 
 

@@ -215,8 +215,9 @@ class ServerSessionInterface(SessionInterface):
         device = device_cookie_name(app)
         if sess.device_cookie is not None:
             raw, expires = sess.device_cookie
-            response.set_cookie(device, raw, expires=expires, httponly=True, secure=secure,
-                                samesite=samesite, path="/")
+            # Max-Age, not Expires: the browser counts from its own clock.
+            response.set_cookie(device, raw, max_age=int((expires - now).total_seconds()), httponly=True,
+                                secure=secure, samesite=samesite, path="/")
         elif sess.clear_device_cookie and device in request.cookies:
             response.delete_cookie(device, path="/", secure=secure, samesite=samesite)
         db.session.commit()

@@ -103,6 +103,18 @@ def test_alerts_announce_once_day_after_day(app, clock, baby):
     assert rerun.messages == 0 and count(OutboxMessage) == messages
 
 
+def test_no_alert_to_an_unconfirmed_address(app, baby):
+    from sqlalchemy import update
+
+    from cvn.models import User
+
+    db.session.execute(update(User).where(User.id == baby["owner"].id).values(email_confirmed_at=None))
+    db.session.commit()
+    alerts.subscribe(baby["owner"], baby["carnet"], True)
+    assert alerts.run_daily(date(2026, 3, 2)).messages == 0
+    assert count(OutboxMessage) == 0
+
+
 def test_no_alert_without_opt_in_and_opt_out_is_respected(app, baby):
     assert alerts.run_daily(date(2026, 3, 2)).messages == 0
     alerts.subscribe(baby["owner"], baby["carnet"], True)

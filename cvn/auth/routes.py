@@ -122,11 +122,12 @@ def login_code():
         else:
             label = {"totp": "password+totp", "email": "password+email", "secours": "password+recovery"}[method]
             if method == "secours":
-                left = factors.recovery_codes_left(user)
                 services.notify_methods_changed(user, "recovery_used")
+            target = steps.finish_pending(user, label)  # a new session: flash after it
+            if method == "secours":
                 flash(_("Code de secours accepté. Il vous en reste %(n)s : générez-en de nouveaux depuis "
-                        "« Mon compte » s’il en reste peu.", n=left), "warning")
-            return redirect_url(steps.finish_pending(user, label))
+                        "« Mon compte » s’il en reste peu.", n=factors.recovery_codes_left(user)), "warning")
+            return redirect_url(target)
     elif request.method == "POST":
         status = 429 if locked else 422
     return render("auth/login_code.html", form=form, user=user, method=method, methods=methods,

@@ -232,3 +232,15 @@ def test_session_cookie_flags(client, create_patient):
     response = log_in(client, create_patient())
     header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(COOKIE))
     assert "HttpOnly" in header and "SameSite=Lax" in header and not re.search(r"Expires|Max-Age", header)
+
+
+def test_secure_cookies_get_the_host_prefix(make_app, create_patient):
+    app = make_app(SESSION_COOKIE_SECURE=True)
+    client = app.test_client()
+    response = log_in(client, create_patient(), data={"remember": "y"})
+    cookies = response.headers.getlist("Set-Cookie")
+    session_cookie = next(h for h in cookies if h.startswith("__Host-cvn_session="))
+    device_cookie = next(h for h in cookies if h.startswith("__Host-cvn_appareil="))
+    for header in (session_cookie, device_cookie):
+        assert "Secure" in header and "Path=/" in header and "Domain" not in header
+    assert "Max-Age=2592000" in device_cookie

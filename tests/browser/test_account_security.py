@@ -77,7 +77,9 @@ def test_passkey_registered_then_used_alone(localhost_server, phone, create_pati
     expect(page.get_by_text("Téléphone de Jeanne")).to_be_visible()
     screenshot(page, "phone-methods-passkey")
 
+
     page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
     page.goto(server.url + "/connexion")
     page.get_by_role("button", name="Se connecter avec une clé d’accès").click()
     expect(page.get_by_role("heading", name="Mes carnets")).to_be_visible()
@@ -114,6 +116,7 @@ def test_app_enrolment_then_log_in_with_a_code_from_pyotp(live_server, tablet, c
     page.get_by_role("link", name="Je les ai notés").click()
     screenshot(page, "tablet-methods")
     page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
 
     page.goto(live_server.url + "/connexion")
     fill_login(page, pro.email, PASSWORD)
@@ -163,6 +166,7 @@ def test_a_recovery_code_works_once(live_server, phone, create_professional):
         if attempt == 0:
             expect(phone.get_by_text("Code de secours accepté. Il vous en reste 9")).to_be_visible()
             phone.get_by_role("button", name="Se déconnecter").click()
+            expect(phone.get_by_text("Vous êtes déconnecté.")).to_be_visible()
         else:
             expect(phone.get_by_text("Code incorrect. Il vous reste 4 essai(s)")).to_be_visible()
             expect(phone.get_by_role("button", name="Se déconnecter")).to_have_count(0)

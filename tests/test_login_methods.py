@@ -385,3 +385,28 @@ def test_account_routes_access_matrix(client, role, stranger, create_patient, cr
     from cvn.models import Passkey
 
     assert db.session.scalar(select(Passkey.name)) == "Sa clé"
+
+
+def test_passkey_attempts_are_refused_in_french_and_rate_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, CVN_BASE_URL="http://localhost:5000")
+    client = app.test_client()
+    options = client.post("/connexion/cle/options", json={})
+    assert options.status_code == 200 and options.get_json()["rpId"] == "localhost"
+    assert options.get_json()["userVerification"] == "required"
+    forged = '{"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {}}'
+    answers = [client.post("/connexion/cle", json={"credential": forged}) for _ in range(11)]
+    assert answers[0].status_code == 401 and "n’est pas reconnue" in answers[0].get_json()["error"]
+    assert "expiré" in answers[1].get_json()["error"]  # the challenge served once
+    assert answers[-1].status_code == 429
+    assert not logged_in(client)
+
+
+def test_passkeys_are_off_on_an_ip_address(client):
+    page = client.get("/connexion").get_data(as_text=True)  # the tests' base URL is http://cvn.test
+    assert "Se connecter avec une clé d’accès" in page
+    from cvn.auth import passkeys
+
+    client.application.config["CVN_BASE_URL"] = "http://127.0.0.1:5000"
+    with client.application.app_context():
+        assert passkeys.available() is False
+    assert "Se connecter avec une clé d’accès" not in client.get("/connexion").get_data(as_text=True)

@@ -20,11 +20,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-## run: migrate, load the demo data, serve on http://127.0.0.1:5000 with the scheduler
+## run: migrate, load the demo data, serve on http://localhost:5000 with the scheduler
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask cvn demo
-	@echo "Boîte d'envoi (e-mails de développement) : http://127.0.0.1:5000/dev/boite-mail/"
+	@echo "Boîte d'envoi (e-mails de développement) : http://localhost:5000/dev/boite-mail/"
 	CVN_SCHEDULER=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## worker: the scheduled jobs in their own process (as in production)

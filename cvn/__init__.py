@@ -19,12 +19,13 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     finish(app.config)
 
-    from cvn import extensions, inputs, logs, security, templating
+    from cvn import access, extensions, inputs, logs, security, sessions, templating
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"),
                                 render_as_batch=True)
+    sessions.init_app(app)
     extensions.login_manager.init_app(app)
     extensions.mail.init_app(app)
     extensions.csrf.init_app(app)
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
                       status_bp, alerts_bp, patient_bp, admin_bp, outbox_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
+    app.before_request(access.enforce_second_factor)
 
     from cvn import cli, jobs
 

@@ -1,18 +1,41 @@
 """Who may enter which space, and the one policy for every carnet route.
 
 Role mismatches answer 403 with a page that says which space it is; anonymous
-visitors are sent to log in; a carnet the user may not see answers 404.
+visitors are sent to log in; a carnet the user may not see answers 404. A
+verified professional without a second factor (or a passkey) reaches no carnet
+and no professional page: every such request leads to the log-in methods page.
 """
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, redirect, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from cvn.auth.factors import needs_second_factor
 from cvn.extensions import db, login_manager
 from cvn.models import Access, Carnet, DoseState, Ownership
+from cvn.web import redirect_url
+
+#: What a professional without a second factor may still open: the account pages and the app shell.
+OPEN_WITHOUT_SECOND_FACTOR = {"static", "main.home", "main.manifest", "main.service_worker", "main.offline",
+                              "main.health", "pro.pending"}
+
+
+def _to_enrolment():
+    """Answer with a redirect to the log-in methods page (which says why)."""
+    return redirect_url(url_for("auth.methods"))
+
+
+def enforce_second_factor():
+    """Before every request: lead a verified professional without a second factor to enrolment."""
+    endpoint = request.endpoint or ""
+    if endpoint in OPEN_WITHOUT_SECOND_FACTOR or endpoint.startswith(("auth.", "outbox.")):
+        return None
+    if needs_second_factor(current_user):
+        return _to_enrolment()
+    return None
 
 
 def professional_required(view):
@@ -26,6 +49,8 @@ def professional_required(view):
             abort(403)
         if not current_user.is_verified_professional:
             return redirect(url_for("pro.pending"), code=303)
+        if needs_second_factor(current_user):
+            return _to_enrolment()
         return view(*args, **kwargs)
 
     return wrapper
@@ -114,7 +139,10 @@ def get_carnet(public_id: str) -> Carnet:
     A carnet the user may not see answers 404, not 403, so its existence does
     not leak. What the user may then do in it is the services' check
     (:func:`can_write`, :func:`can_record`, :func:`can_edit_dose`).
+    A verified professional without a second factor is sent to enrolment first.
     """
+    if needs_second_factor(current_user):
+        abort(_to_enrolment())
     carnet = db.session.scalar(select(Carnet).where(Carnet.public_id == public_id))
     if carnet is None or not can_read(current_user, carnet):
         abort(404)

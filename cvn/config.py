@@ -94,8 +94,9 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        #: Absolute base of the links put in e-mails and QR codes.
-        "CVN_BASE_URL": env.get("CVN_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        #: Absolute base of the links put in e-mails and QR codes; its host is also the passkeys'
+        #: relying-party id (WebAuthn refuses an IP address, hence localhost by default).
+        "CVN_BASE_URL": env.get("CVN_BASE_URL", "http://localhost:5000").rstrip("/"),
         "CVN_TIMEZONE": env.get("CVN_TIMEZONE", "Europe/Paris"),
         # Mail: without a server, messages stay in the outbox (readable in development).
         "CVN_MAIL_DELIVERY": mail_delivery or ("smtp" if mail_server else "outbox"),

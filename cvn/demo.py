@@ -15,6 +15,8 @@ from cvn.extensions import db
 from cvn.models import Carnet, Profession, Role, Sex, User
 
 PASSWORD = "demo-cvn-2026"
+#: Dr Martin's authenticator-app secret (base32), printed by `make run` so anyone can add it to an app.
+DOCTOR_TOTP_SECRET = "DEMOCVNDRMARTINTOTPSECRETXYZ2345"
 ACCOUNTS = [
     dict(email="admin@demo.cvn.fr", first_name="Alice", last_name="Opératrice",
          role=Role.PATIENT, is_admin=True),
@@ -42,7 +44,7 @@ def load_accounts() -> tuple[int, dict[str, User]]:
         verified = spec.pop("verified", False)
         user = db.session.scalar(select(User).where(User.email == spec["email"]))
         if user is None:
-            user = User(auth_version=0, **{"is_admin": False, **spec})
+            user = User(auth_version=0, code_failures=0, email_confirmed_at=utcnow(), **{"is_admin": False, **spec})
             user.set_password(PASSWORD)
             if verified:
                 user.verified_at = utcnow()
@@ -50,7 +52,30 @@ def load_accounts() -> tuple[int, dict[str, User]]:
             created += 1
         users[spec["email"]] = user
     db.session.commit()
+    load_second_factor(users["dr.martin@demo.cvn.fr"])
     return created, users
+
+
+def load_second_factor(doctor: User) -> None:
+    """Enrol Dr Martin's authenticator app with the printed secret (the others have none)."""
+    from cvn.auth.factors import enrol_totp, has_totp
+
+    if not has_totp(doctor):
+        enrol_totp(doctor, DOCTOR_TOTP_SECRET, 0)
+        db.session.commit()
+
+
+def second_factor_lines() -> list[str]:
+    """Say how to log in as Dr Martin with an authenticator app."""
+    from cvn.auth.factors import provisioning_uri
+
+    doctor = db.session.scalar(select(User).where(User.email == "dr.martin@demo.cvn.fr"))
+    grouped = " ".join(DOCTOR_TOTP_SECRET[i:i + 4] for i in range(0, len(DOCTOR_TOTP_SECRET), 4))
+    return ["Dr Martin se connecte avec mot de passe + code d’une application d’authentification :",
+            f"  clé secrète à saisir dans l’application : {grouped}",
+            f"  (ou ce lien otpauth dans un générateur de QR code : {provisioning_uri(doctor, DOCTOR_TOTP_SECRET)})",
+            "  la pharmacienne et l’infirmier n’ont pas encore de deuxième étape : CVN la leur fait ajouter à la "
+            "connexion ; le compte patient se connecte avec le mot de passe seul."]
 
 
 def load_carnets(doctor: User) -> int:
@@ -176,7 +201,7 @@ def load() -> list[str]:
     shared += load_status(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_failed_mail(users["admin@demo.cvn.fr"])
     lines = [f"Données de démonstration : {created} compte(s), {opened} carnet(s) créés.",
-             f"Mot de passe de tous les comptes : {PASSWORD}", *shared]
+             f"Mot de passe de tous les comptes : {PASSWORD}", *second_factor_lines(), *shared]
     for spec in ACCOUNTS:
         kind = "administrateur" if spec.get("is_admin") else (
             "professionnel vérifié" if spec.get("verified") else

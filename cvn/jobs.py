@@ -1,4 +1,5 @@
-"""Scheduled jobs (APScheduler): e-mail delivery every 20 s, due-dose alerts daily at 08:00.
+"""Scheduled jobs (APScheduler): e-mail delivery every 20 s, due-dose alerts daily at 08:00,
+ended sessions purged hourly.
 
 In development the scheduler runs inside the web process (``CVN_SCHEDULER=1``,
 set by ``make run``). In production it runs in its own process,
@@ -41,6 +42,13 @@ def _send_alerts(app: Flask) -> None:
                  stats.messages, " (skipped: another process holds the lock or ran today)" if stats.skipped else "")
 
 
+def _purge_sessions(app: Flask) -> None:
+    from cvn.sessions import purge
+
+    with app.app_context():
+        purge()
+
+
 def make_scheduler(app: Flask, blocking: bool = False):
     """Build a scheduler holding CVN's jobs, bound to ``app``."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
@@ -50,6 +58,8 @@ def make_scheduler(app: Flask, blocking: bool = False):
     # Every day at 08:00 Paris time; a missed run (process down) runs on the next start-up.
     scheduler.add_job(_send_alerts, "cron", hour=ALERTS_HOUR, minute=0, args=[app], id="alerts",
                       max_instances=1, coalesce=True, misfire_grace_time=12 * 3600)
+    scheduler.add_job(_purge_sessions, "interval", hours=1, args=[app], id="purge_sessions",
+                      max_instances=1, coalesce=True)
     return scheduler
 
 

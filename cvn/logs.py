@@ -17,7 +17,7 @@ import sys
 import uuid
 
 #: Paths whose last segment is a secret.
-TOKEN_PATH = re.compile(r"(/(?:i|mot-de-passe/lien|alertes/desabonnement)/)[^\s/?\"'<>]+")
+TOKEN_PATH = re.compile(r"(/(?:i|mot-de-passe/lien|alertes/desabonnement|compte/adresse)/)[^\s/?\"'<>]+")
 #: ``token=…`` in a query string or a form body.
 TOKEN_PARAM = re.compile(r"((?:token|csrf_token|claim_token|reset_token)=)[^\s&\"'<>]+", re.IGNORECASE)
 #: PostgreSQL's error detail quotes the row or key values ("Failing row contains (…)", "Key (email)=(…)").

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from flask.testing import FlaskClient
 
@@ -25,6 +25,8 @@ from cvn.extensions import db, limiter
 from cvn.models import Base, Profession, Role, User
 
 PASSWORD = "correct horse battery"
+#: The authenticator-app secret the professional factory enrols (tests compute its codes with pyotp).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 TEST_DATABASE_URL = os.environ.get("CVN_TEST_DATABASE_URL", "").strip()
 #: A Monday morning in Paris; tests move it with the ``clock`` fixture.
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
@@ -200,11 +202,12 @@ def _set_password(user: User, password: str) -> None:
 def create_patient(app):
     """Return a factory of patient accounts (committed)."""
 
-    def make(email: str | None = None, password: str = PASSWORD, **fields) -> User:
+    def make(email: str | None = None, password: str = PASSWORD, email_confirmed: bool = True, **fields) -> User:
         n = next(_counter)
         user = User(email=(email or f"patient{n}@exemple.fr").lower(), first_name=fields.pop("first_name", "Jeanne"),
                     last_name=fields.pop("last_name", f"Patiente{n}"), role=Role.PATIENT,
-                    is_admin=fields.pop("is_admin", False), auth_version=0, **fields)
+                    is_admin=fields.pop("is_admin", False), auth_version=0, code_failures=0,
+                    email_confirmed_at=START if email_confirmed else None, **fields)
         _set_password(user, password)
         db.session.add(user)
         db.session.commit()
@@ -218,15 +221,21 @@ def create_professional(app, clock):
     """Return a factory of professional accounts (verified unless told otherwise)."""
 
     def make(email: str | None = None, password: str = PASSWORD, verified: bool = True,
-             profession: Profession = Profession.MEDECIN, **fields) -> User:
+             profession: Profession = Profession.MEDECIN, second_factor: bool = True, **fields) -> User:
+        """A professional; ``second_factor`` enrols the authenticator app ``TOTP_SECRET``."""
+        from cvn.auth.factors import enrol_totp
+
         n = next(_counter)
         user = User(email=(email or f"pro{n}@exemple.fr").lower(), first_name=fields.pop("first_name", "Paul"),
                     last_name=fields.pop("last_name", f"Soignant{n}"), role=Role.PROFESSIONAL,
                     profession=profession, rpps=fields.pop("rpps", f"{10000000000 + n}"),
-                    is_admin=fields.pop("is_admin", False), auth_version=0,
-                    verified_at=clock() if verified else None, **fields)
+                    is_admin=fields.pop("is_admin", False), auth_version=0, code_failures=0,
+                    email_confirmed_at=START, verified_at=clock() if verified else None, **fields)
         _set_password(user, password)
         db.session.add(user)
+        db.session.flush()
+        if second_factor:
+            enrol_totp(user, TOTP_SECRET, 0)
         db.session.commit()
         return user
 
@@ -241,13 +250,46 @@ def create_admin(create_patient):
     return make
 
 
+def totp_code(app, email: str) -> str:
+    """Return the code the account's authenticator app shows now (``TOTP_SECRET``).
+
+    Like a user waiting for the next code, it moves the injected clock on 30
+    seconds when the current code was already used (a code serves once).
+    """
+    import pyotp
+
+    from cvn.models import TotpCredential
+
+    clock = app.config["CVN_CLOCK"]
+    last = db.session.scalar(select(TotpCredential.last_step).join(User, User.id == TotpCredential.user_id)
+                             .where(User.email == email.lower()))
+    step = int(clock().timestamp()) // 30
+    if last is not None and last >= step:
+        clock.advance(seconds=30 * (last - step + 1))
+    return pyotp.TOTP(TOTP_SECRET).at(clock())
+
+
+def log_in(client, user_or_email, password: str = PASSWORD, **kwargs):
+    """Post the log-in form; when the code step follows, type the app's code like a user."""
+    email = getattr(user_or_email, "email", user_or_email)
+    response = client.post("/connexion", data={"email": email, "password": password, **kwargs.pop("data", {})},
+                           **kwargs)
+    if response.status_code == 303 and response.headers["Location"].endswith("/connexion/code"):
+        response = client.post("/connexion/code", data={"code": totp_code(client.application, email)})
+    return response
+
+
 class AuthActions:
-    """Log a test client in and out (flaskr's helper)."""
+    """Log a test client in and out (flaskr's helper), through the code step when there is one."""
 
     def __init__(self, client):
         self._client = client
 
     def login(self, user_or_email, password: str = PASSWORD, **kwargs):
+        return log_in(self._client, user_or_email, password, **kwargs)
+
+    def password_only(self, user_or_email, password: str = PASSWORD, **kwargs):
+        """Post the log-in form and stop there (the code step, if any, is left to the test)."""
         email = getattr(user_or_email, "email", user_or_email)
         return self._client.post("/connexion", data={"email": email, "password": password}, **kwargs)
 

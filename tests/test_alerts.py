@@ -12,7 +12,7 @@ from cvn.models import (AlertSent, AlertSubscription, InvitationChannel, Invitat
                         OutboxStatus)
 from cvn.outbox.services import deliver_due
 from cvn.sharing import services as sharing
-from tests.conftest import PASSWORD
+from tests.conftest import log_in
 from tests.html import one, row_containing, text, texts
 from tests.smtp import SMTPServer
 
@@ -35,7 +35,7 @@ def baby(create_professional, create_patient, create_carnet):
 
 def login(app, user):
     client = app.test_client()
-    client.post("/connexion", data={"email": user.email, "password": PASSWORD})
+    log_in(client, user)
     return client
 
 
@@ -132,6 +132,18 @@ def test_alerts_announce_once_day_after_day(app, clock, baby):
                                          AlertSent.due_date)).tuples())
     assert keys == expected and count(AlertSent) == len(expected)
     assert count(OutboxMessage) == days_with_news >= 2, "something new came due within the 40 days"
+
+
+def test_no_alert_to_an_unconfirmed_address(app, baby):
+    from sqlalchemy import update
+
+    from cvn.models import User
+
+    db.session.execute(update(User).where(User.id == baby["owner"].id).values(email_confirmed_at=None))
+    db.session.commit()
+    alerts.subscribe(baby["owner"], baby["carnet"], True)
+    assert alerts.run_daily(date(2026, 3, 2)).messages == 0
+    assert count(OutboxMessage) == 0
 
 
 def test_no_alert_without_opt_in_and_opt_out_is_respected(app, baby):

@@ -16,6 +16,16 @@ def test_demo_is_idempotent_and_prints_credentials(runner):
     assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS)
     martin = db.session.scalar(select(User).where(User.email == "dr.martin@demo.cvn.fr"))
     assert martin.is_verified_professional and martin.check_password(DEMO_PASSWORD)
+    # Dr Martin logs in with an authenticator app whose secret `make run` prints; the patient has none.
+    import pyotp
+
+    from cvn.auth import factors
+    from cvn.demo import DOCTOR_TOTP_SECRET
+
+    assert "DEMO CVND RMAR" in first.output and factors.login_methods(martin) == ["totp"]
+    assert factors.verify_totp(martin, pyotp.TOTP(DOCTOR_TOTP_SECRET).at(factors.utcnow()))
+    patient = db.session.scalar(select(User).where(User.email == "patient@demo.cvn.fr"))
+    assert factors.login_methods(patient) == [] and patient.email_confirmed_at is not None
     from cvn.carnets.services import patientele, revisions
 
     rows = patientele(martin).rows

@@ -195,8 +195,6 @@ def test_a_session_opened_on_node_a_works_on_node_b(cluster, create_patient):
                                             "em-current_password": ""})[0] == 422  # checked, not refused as CSRF
 
 
-@pytest.mark.xfail(strict=True, reason="needs server-side sessions (issue 10, branch auth): with signed "
-                                       "cookie sessions, a copy of the cookie outlives the log-out")
 def test_logging_out_on_node_a_ends_the_session_on_node_b(cluster, create_patient):
     a, b = cluster.nodes
     user = create_patient()

@@ -10,7 +10,7 @@ from cvn.carnets import services as carnets
 from cvn.extensions import db
 from cvn.models import Access, Archive, Dose, DoseState, InvitationChannel, InvitationTarget
 from cvn.sharing import services as sharing
-from tests.conftest import PASSWORD
+from tests.conftest import log_in
 
 BIRTH = date(2024, 2, 10)
 HTMX = {"HX-Request": "true"}
@@ -35,7 +35,7 @@ def story(create_professional, create_patient, create_carnet):
 
 def login(app, user):
     client = app.test_client()
-    assert client.post("/connexion", data={"email": user.email, "password": PASSWORD}).status_code == 303
+    assert log_in(client, user).status_code == 303
     return client
 
 
@@ -132,13 +132,33 @@ def test_owner_shares_with_a_professional_by_link(app, story):
     pro.get(link)
     welcome = pro.get("/invitation").get_data(as_text=True)
     assert "compte professionnel" in welcome and "Durand" not in welcome
-    pro.post("/connexion", data={"email": pro_b.email, "password": PASSWORD})
+    log_in(pro, pro_b)
     attest = pro.get("/invitation").get_data(as_text=True)
     assert "professionnel de santé autorisé" in attest
     done = pro.post("/invitation", data={"birth_date": "2024-02-10", "attest": "y"})
     assert done.status_code == 303
     assert carnet.full_name in pro.get("/pro/").get_data(as_text=True)
     assert "Dr Bruno Bravo" in client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+
+
+def test_every_owner_is_told_and_sees_the_co_owners(app, story, create_patient):
+    from cvn.models import OutboxMessage
+
+    owner, carnet, pro_b = story["owner"], story["carnet"], story["pro_b"]
+    unconfirmed = create_patient(first_name="Sans", email_confirmed=False)
+    co_owner = create_patient(first_name="Co", last_name="Parent")
+    for other in (co_owner, unconfirmed):
+        sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                      other, BIRTH, True)
+    joined = db.session.scalars(select(OutboxMessage).where(OutboxMessage.subject.like("Un autre titulaire%")))
+    assert sorted(m.recipient for m in joined) == sorted([owner.email, owner.email, co_owner.email])
+    sharing.claim(sharing.create_invitation(co_owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.QR)[0],
+                  pro_b, BIRTH, True)
+    access = db.session.scalars(select(OutboxMessage).where(OutboxMessage.subject.like("Dr Bruno Bravo a désormais%")))
+    # Every owner but the unconfirmed address, the one who shared included (a trace in the mailbox).
+    assert sorted(m.recipient for m in access) == sorted([owner.email, co_owner.email])
+    page = login(app, owner).get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    assert "Titulaires du carnet" in page and "Co Parent" in page and "Sans " in page
 
 
 def test_unverified_professional_waits_until_verified(app, story, create_professional):

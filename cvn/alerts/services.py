@@ -252,7 +252,8 @@ def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
             select(AlertSubscription.carnet_id, User).join(User, User.id == AlertSubscription.user_id)
             .join(Ownership, (Ownership.carnet_id == AlertSubscription.carnet_id)
                   & (Ownership.user_id == AlertSubscription.user_id) & Ownership.ended_at.is_(None))
-            .where(AlertSubscription.carnet_id.in_(list(fresh)))).tuples():
+            .where(AlertSubscription.carnet_id.in_(list(fresh)),
+                   User.email_confirmed_at.is_not(None))).tuples():  # never to an unconfirmed address
         subscribers[carnet_id].append(user)
     named = {c.id: c for c in db.session.scalars(select(Carnet).where(Carnet.id.in_(list(fresh))))}
     for cid, recs in fresh.items():

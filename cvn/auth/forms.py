@@ -5,11 +5,33 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Regexp
+from wtforms.validators import Email, InputRequired, Length, Regexp, ValidationError
 
+from cvn.auth import passwords
 from cvn.models import Profession
 
-PASSWORD_MIN = 12
+PASSWORD_MIN = passwords.MIN_LENGTH
+
+
+class StrongPassword:
+    """Refuse a weak password, with the reason in French beside the field.
+
+    The account's own words come from the form's ``email``, ``first_name`` and
+    ``last_name`` fields (sign-up) or from ``form.account`` (change, reset).
+    """
+
+    @staticmethod
+    def _value(form, name: str) -> str:
+        field = getattr(form, name, None)
+        if field is not None and field.data:
+            return field.data
+        return getattr(getattr(form, "account", None), name, "") or ""
+
+    def __call__(self, form, field):
+        names = (self._value(form, "first_name"), self._value(form, "last_name"))
+        reason = passwords.problem(field.data or "", self._value(form, "email"), names)
+        if reason:
+            raise ValidationError(reason)
 
 email_field = lambda label=_l("Adresse e-mail"): EmailField(  # noqa: E731
     label,
@@ -30,11 +52,12 @@ def new_password_field(label=_l("Mot de passe")) -> PasswordField:
         label,
         validators=[
             InputRequired(_l("Choisissez un mot de passe.")),
-            Length(min=PASSWORD_MIN, max=128,
+            Length(min=PASSWORD_MIN, max=passwords.MAX_LENGTH,
                    message=_l("Le mot de passe doit compter au moins %(n)s caractères.", n=PASSWORD_MIN)),
+            StrongPassword(),
         ],
-        description=_l("Au moins %(n)s caractères. Une phrase facile à retenir convient très bien.",
-                       n=PASSWORD_MIN),
+        description=_l("Au moins %(n)s caractères, difficile à deviner, sans votre nom ni votre adresse. "
+                       "Une phrase de quatre mots sans rapport entre eux convient très bien.", n=PASSWORD_MIN),
         render_kw={"autocomplete": "new-password", "minlength": PASSWORD_MIN},
     )
 
@@ -54,7 +77,10 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Mot de passe"),
                              validators=[InputRequired(_l("Saisissez votre mot de passe."))],
                              render_kw={"autocomplete": "current-password"})
-    remember = BooleanField(_l("Rester connecté sur cet appareil"))
+    remember = BooleanField(_l("Rester connecté sur cet appareil"),
+                            description=_l("30 jours au plus, annulable depuis « Mon compte ». Sur un compte "
+                                           "professionnel, seul le code n’est plus demandé : le mot de passe "
+                                           "l’est après 30 minutes d’inactivité."))
 
 
 class PatientSignupForm(FlaskForm):
@@ -84,6 +110,36 @@ class ProfessionalSignupForm(PatientSignupForm):
         # Labels are lazy: build them at request time, in the request's locale.
         self.profession.choices = [SelectChoice("", _l("— Choisir —"))] + [
             SelectChoice(p.value, p.label) for p in Profession]
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code à 6 chiffres"),
+                       validators=[InputRequired(_l("Saisissez le code.")),
+                                   Length(max=20, message=_l("Ce code est trop long."))],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 20,
+                                  "pattern": "[0-9 ]*"})
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField(_l("Code de secours"),
+                       validators=[InputRequired(_l("Saisissez un de vos codes de secours.")),
+                                   Length(max=40, message=_l("Ce code est trop long."))],
+                       description=_l("16 caractères, par exemple ABCD-EFGH-JKMN-PQRS. Chaque code ne sert qu’une fois."),
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                                  "maxlength": 40})
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(_l("Mot de passe"), validators=[InputRequired(_l("Saisissez votre mot de passe."))],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class PasskeyNameForm(FlaskForm):
+    name = StringField(_l("Nom de la clé d’accès"),
+                       validators=[InputRequired(_l("Donnez un nom à cette clé d’accès.")),
+                                   Length(max=60, message=_l("60 caractères au maximum."))],
+                       description=_l("Pour la reconnaître, par exemple « iPhone de Claire » ou « Tablette du cabinet »."),
+                       filters=[lambda v: " ".join(v.split()) if isinstance(v, str) else v])
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -6,6 +6,8 @@ from cvn.models.sharing import (MAX_ATTEMPTS, Archive, Invitation, InvitationCha
                                 InvitationTarget, Ownership)
 from cvn.models.outbox import OutboxMessage, OutboxStatus
 from cvn.models.token import AuthToken, TokenPurpose
+from cvn.models.credentials import EmailCode, Passkey, RecoveryCode, TotpCredential
+from cvn.models.session import RememberedDevice, WebSession
 from cvn.models.user import Profession, Role, User
 
 __all__ = [
@@ -14,4 +16,5 @@ __all__ = [
     "Access", "AuditEvent", "Carnet", "Dose", "DoseRevision", "DoseState", "Sex",
     "AuthToken", "Base", "OutboxMessage", "OutboxStatus", "Profession", "Role",
     "TokenPurpose", "User",
+    "EmailCode", "Passkey", "RecoveryCode", "TotpCredential", "RememberedDevice", "WebSession",
 ]

@@ -1,4 +1,4 @@
-"""One-time secrets sent to a user (password reset links)."""
+"""One-time secrets sent to a user (password reset and address confirmation links)."""
 from __future__ import annotations
 
 import enum
@@ -14,6 +14,7 @@ from cvn.models.user import User
 
 class TokenPurpose(str, enum.Enum):
     RESET_PASSWORD = "reset_password"
+    CONFIRM_EMAIL = "confirm_email"
 
 
 class AuthToken(Base):

@@ -68,6 +68,15 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Bumped when the password changes, which logs out every other session.
     auth_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: When the owner of the address opened the confirmation link; alerts and log-in
+    #: codes are sent only to a confirmed address.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set while "code par e-mail" is one of the account's second factors.
+    email_code_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Wrong log-in codes in a row (authenticator, e-mail or recovery code).
+    code_failures: Mapped[int] = mapped_column(Integer, default=0)
+    #: Code entry is refused until then (after five wrong codes in a row).
+    code_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def get_id(self) -> str:
         """Return the session id: the account id and its auth version."""

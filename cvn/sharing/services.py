@@ -84,14 +84,22 @@ def link_for(raw: str) -> str:
     return absolute_url("sharing.open_link", token=raw)
 
 
+def has_owner(carnet: Carnet) -> bool:
+    """Tell whether the carnet has been handed over (it has at least one owner)."""
+    return db.session.scalar(select(Ownership.id).where(
+        Ownership.carnet_id == carnet.id, Ownership.ended_at.is_(None)).limit(1)) is not None
+
+
 def may_invite(user: User, carnet: Carnet, target: InvitationTarget) -> bool:
     """Tell whether the user may create this kind of invitation for the carnet.
 
-    A professional with access hands the carnet to its holder; an owner invites
-    another owner (the other parent) or a professional.
+    A professional with access hands the carnet to its holder only while it has
+    no owner (the seed: "si le carnet n'est pas encore partagé avec le patient
+    titulaire"); from then on only its owners invite another owner (the other
+    parent) or a professional.
     """
     if target == InvitationTarget.HOLDER:
-        return can_write(user, carnet) or is_owner(user, carnet)
+        return is_owner(user, carnet) or (can_write(user, carnet) and not has_owner(carnet))
     return is_owner(user, carnet)
 
 
@@ -190,6 +198,9 @@ def claim(invitation: Invitation, user: User, birth_date: date, attested: bool) 
     if not attested:
         raise ClaimError("not_attested", invitation)
     carnet = invitation.carnet
+    if invitation.target == InvitationTarget.HOLDER and has_owner(carnet) and not (
+            invitation.created_by is not None and is_owner(invitation.created_by, carnet)):
+        raise ClaimError("owner_consent", invitation)  # issued by a professional before the first claim
     still_pending = (Invitation.id == invitation.id, Invitation.used_at.is_(None),
                      Invitation.revoked_at.is_(None), Invitation.locked_at.is_(None),
                      Invitation.expires_at > now)
@@ -211,22 +222,48 @@ def claim(invitation: Invitation, user: User, birth_date: date, attested: bool) 
         db.session.rollback()
         db.session.refresh(invitation)
         raise ClaimError(invitation.state(utcnow()).value, invitation)
+    others = [o.user for o in owners(carnet) if o.user_id != user.id]
     if invitation.target == InvitationTarget.HOLDER:
         if not is_owner(user, carnet):
             db.session.add(Ownership(carnet_id=carnet.id, user_id=user.id, since=now,
                                      invitation_id=invitation.id))
         audit(carnet, user, "carnet.claim", invitation=invitation.id)
+        if not others:
+            _revoke_handovers(carnet, user, now)
+        _tell_owners(others, carnet, "owner_joined", user)
     else:
         if db.session.scalar(select(Access).where(Access.carnet_id == carnet.id, Access.professional_id == user.id,
                                                   Access.ended_at.is_(None))) is None:
             db.session.add(Access(carnet_id=carnet.id, professional_id=user.id, granted_at=now))
         audit(carnet, user, "access.grant", invitation=invitation.id)
+        _tell_owners(others, carnet, "professional_joined", user)
     try:
         db.session.commit()
     except IntegrityError:  # the same account claimed twice at once through two links
         db.session.rollback()
         raise ClaimError("used", invitation) from None
     return carnet
+
+
+def _revoke_handovers(carnet: Carnet, first_owner: User, now: datetime) -> None:
+    """At the first claim, revoke the other pending hand-overs: from now on the owner decides."""
+    pending = db.session.scalars(select(Invitation).where(
+        Invitation.carnet_id == carnet.id, Invitation.target == InvitationTarget.HOLDER,
+        Invitation.used_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > now))
+    for other in pending:
+        other.revoked_at = now
+        audit(carnet, first_owner, "invitation.revoke", invitation=other.id, reason="owner_consent")
+
+
+def _tell_owners(recipients: list[User], carnet: Carnet, kind: str, newcomer: User) -> None:
+    """E-mail each other owner (at a confirmed address) that someone joined the carnet."""
+    for owner in recipients:
+        if owner.email_confirmed_at is None:
+            continue
+        subject = (f"{newcomer.display_name} a désormais accès au carnet de {carnet.first_names}"
+                   if kind == "professional_joined" else f"Un autre titulaire a rejoint le carnet de {carnet.first_names}")
+        queue_mail(owner.email, subject, "owner_notice", user=owner, carnet=carnet, kind=kind, newcomer=newcomer,
+                   link=absolute_url("carnets.show", public_id=carnet.public_id, _anchor="professionnels"))
 
 
 def owners(carnet: Carnet) -> list[Ownership]:

@@ -1,7 +1,7 @@
 """ops hardening: sealed outbox bodies and their headers, invitation limits, names cleaned
 
 Revision ID: 0a1e7c5d9b10
-Revises: c9398a624a83
+Revises: e688e1c7e927
 Create Date: 2026-11-30 12:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0a1e7c5d9b10'
-down_revision = 'c9398a624a83'
+down_revision = 'e688e1c7e927'
 branch_labels = None
 depends_on = None
 

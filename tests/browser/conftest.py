@@ -103,3 +103,38 @@ def axe():
                 for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
     return check
+
+
+def type_app_code(page, app, email: str) -> None:
+    """On the code step, type the code the account's authenticator app shows (``TOTP_SECRET``)."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import totp_code
+
+    expect(page.get_by_role("heading", name="Deuxième étape")).to_be_visible()
+    page.get_by_label("Code à 6 chiffres").fill(totp_code(app, email))
+    page.get_by_role("button", name="Valider").click()
+
+
+def log_in_ui(page, live_server, user, password: str | None = None, remember: bool = False) -> None:
+    """Log in through the form; type the app's code when the code step comes."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    page.goto(live_server.url + "/connexion")
+    fill_login(page, user.email, password or PASSWORD, remember)
+    code_step = page.get_by_role("heading", name="Deuxième étape")
+    expect(code_step.or_(page.get_by_role("button", name="Se déconnecter"))).to_be_visible()
+    if code_step.is_visible():
+        type_app_code(page, live_server.flask_app, user.email)
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+
+def fill_login(page, email: str, password: str, remember: bool = False) -> None:
+    """Fill and send the log-in form already on screen."""
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    if remember:
+        page.get_by_label("Rester connecté sur cet appareil").check()
+    page.get_by_role("button", name="Se connecter", exact=True).click()

@@ -6,12 +6,10 @@ from playwright.sync_api import expect
 from tests.conftest import PASSWORD
 
 
-def login(page, base, user):
-    page.goto(base + "/connexion")
-    page.get_by_label("Adresse e-mail").fill(user.email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+def login(page, live_server, user):
+    from tests.browser.conftest import log_in_ui
+
+    log_in_ui(page, live_server, user, PASSWORD)
 
 
 def add_dose(page, product="", date="", diseases=(), lot=""):
@@ -30,8 +28,8 @@ def add_dose(page, product="", date="", diseases=(), lot=""):
 def test_professional_opens_a_carnet_records_finds_and_corrects(live_server, tablet, create_professional,
                                                                  screenshot, axe):
     pro = create_professional(first_name="Claire", last_name="Martin")
-    page, base = tablet, live_server.url
-    login(page, base, pro)
+    page = tablet
+    login(page, live_server, pro)
     expect(page.get_by_role("heading", name="Ma patientèle")).to_be_visible()
     page.get_by_role("link", name="Nouveau carnet").click()
     page.get_by_label("Nom", exact=True).fill("Durand")
@@ -109,7 +107,7 @@ def test_carnet_on_a_phone_without_javascript_reading(live_server, browser, play
     context = browser.new_context(**options, java_script_enabled=False, locale="fr-FR")
     page = context.new_page()
     try:
-        login(page, live_server.url, pro)
+        login(page, live_server, pro)
         page.goto(live_server.url + f"/carnets/{carnet.public_id}")
         expect(page.locator("#doses-list")).to_contain_text("Priorix")
         page.get_by_role("link", name="Par maladie").click()

@@ -36,6 +36,8 @@ def claim_on_phone(phone, link, screenshot, axe, new_account=True, email="parent
         phone.get_by_label("Adresse e-mail").fill(email)
         phone.get_by_label("Mot de passe").fill(PASSWORD)
         phone.get_by_role("button", name="Créer mon compte").click()
+        expect(phone.get_by_role("heading", name="Vérifiez votre boîte mail")).to_be_visible()
+        phone.get_by_role("link", name="Continuer").click()  # the claim does not wait for the confirmation
     else:
         phone.locator("main").get_by_role("link", name="Se connecter").click()
         phone.get_by_label("Adresse e-mail").fill(email)
@@ -62,7 +64,7 @@ def test_handover_by_email_through_a_real_smtp_server(live_server_factory, smtp,
     server = live_server_factory(CVN_MAIL_DELIVERY="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
                                  MAIL_SUPPRESS_SEND=False)
     pro, carnet = doctor_carnet
-    login(tablet, server.url, pro)
+    login(tablet, server, pro)
     tablet.goto(server.url + f"/carnets/{carnet.public_id}")
     panel = tablet.locator("#partage")
     panel.get_by_label("Adresse e-mail du patient").fill("parent@exemple.fr")
@@ -92,7 +94,7 @@ def test_handover_by_qr_code(live_server, tablet, phone, doctor_carnet, create_p
 
     pro, carnet = doctor_carnet
     create_patient(email="parent@exemple.fr")
-    login(tablet, live_server.url, pro)
+    login(tablet, live_server, pro)
     tablet.goto(live_server.url + f"/carnets/{carnet.public_id}")
     tablet.get_by_role("button", name="Afficher un QR code").click()
     qr = tablet.locator("svg.qr")
@@ -117,7 +119,7 @@ def test_handover_by_copied_link(live_server, browser, playwright_instance, phon
     context = browser.new_context(**options, locale="fr-FR", permissions=["clipboard-read", "clipboard-write"])
     tablet = context.new_page()
     try:
-        login(tablet, live_server.url, pro)
+        login(tablet, live_server, pro)
         tablet.goto(live_server.url + f"/carnets/{carnet.public_id}")
         tablet.get_by_role("button", name="Obtenir un lien à copier").click()
         field = tablet.locator("input[id^=lien-]")

@@ -4,6 +4,8 @@ from datetime import date
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import type_app_code
+
 from cvn.carnets.services import DoseInput, record_dose
 from cvn.models import InvitationChannel, InvitationTarget
 from cvn.sharing import services as sharing
@@ -31,7 +33,7 @@ def test_owner_story(live_server, browser, playwright_instance, phone, tablet, c
     page_url = f"{base}/carnets/{carnet.public_id}"
 
     # 1. The owner declares a dose on the phone.
-    login(phone, base, owner)
+    login(phone, live_server, owner)
     phone.goto(page_url)
     form = phone.locator("section.add-dose")
     form.get_by_label("Vaccin", exact=True).fill("Priorix")
@@ -43,7 +45,7 @@ def test_owner_story(live_server, browser, playwright_instance, phone, tablet, c
     assert axe(phone) == []
 
     # 2. Professional A validates it from the queue.
-    login(tablet, base, pro_a)
+    login(tablet, live_server, pro_a)
     tablet.get_by_role("link", name="À valider").click()
     expect(tablet.get_by_role("heading", name="Doses à valider")).to_be_visible()
     screenshot(tablet, "tablet-validation-queue")
@@ -70,7 +72,8 @@ def test_owner_story(live_server, browser, playwright_instance, phone, tablet, c
     b.locator("main").get_by_role("link", name="Se connecter").click()
     b.get_by_label("Adresse e-mail").fill(pro_b.email)
     b.get_by_label("Mot de passe").fill("correct horse battery")
-    b.get_by_role("button", name="Se connecter").click()
+    b.get_by_role("button", name="Se connecter", exact=True).click()
+    type_app_code(b, live_server.flask_app, pro_b.email)
     b.get_by_label("Date de naissance du titulaire du carnet").fill("2024-02-10")
     b.get_by_label(re.compile("J’atteste être un professionnel")).check()
     b.get_by_role("button", name="Ajouter le carnet").click()

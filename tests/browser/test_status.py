@@ -16,7 +16,7 @@ def test_owner_reads_status_sets_situation_and_turns_alerts_on(live_server, phon
     owner = create_patient()
     sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
                   owner, date(2025, 12, 20), True)
-    login(phone, live_server.url, owner)
+    login(phone, live_server, owner)
     phone.get_by_role("link", name="Mes carnets").first.click()
     expect(phone.locator("main")).to_contain_text(re.compile("vaccins? (à faire|en retard)"))
     screenshot(phone, "phone-mes-carnets-status")
@@ -43,6 +43,6 @@ def test_owner_reads_status_sets_situation_and_turns_alerts_on(live_server, phon
     screenshot(phone, "phone-status")
     assert axe(phone) == []
 
-    login(tablet, live_server.url, pro)
+    login(tablet, live_server, pro)
     expect(tablet.locator("#patientele")).to_contain_text(re.compile("vaccins? (à faire|en retard)"))
     screenshot(tablet, "tablet-patientele-status")

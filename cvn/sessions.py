@@ -1,0 +1,347 @@
+"""Server-side sessions: the cookie holds a random id, the data lives in ``web_session``.
+
+Why not Flask-Session: it stores the session id itself as the key and the data
+in clear (pickled), knows nothing of accounts (so "list my sessions" or "end
+every session of this account" would mean reading every row), has one lifetime
+for everybody, and creates its table outside Alembic. Here:
+
+- the cookie carries 256 random bits; the table stores only their SHA-256, so a
+  copy of the table cannot be replayed as a cookie;
+- the data (Flask-Login's keys, CSRF secret, an invitation being claimed, QR
+  links on show, a reset token) is encrypted with AES-GCM under a key derived
+  from the cookie's id, which the server never stores: the table alone reveals
+  no one-time token;
+- each row knows its account, device, log-in method, user agent, start, last
+  activity, absolute end and allowed inactivity (professionals 30 minutes /
+  12 hours, everyone else 2 hours / 12 hours), so the account page lists and
+  ends sessions with one query, and log-out or a password change deletes rows;
+- a remembered device ("Rester connecté", 30 days at most, revocable) is a row
+  of its own with a hashed token: for a patient it opens a new session when
+  none is alive; for a professional it only spares the code step, the password
+  is asked again after 30 minutes of inactivity.
+
+The rest of the code keeps using ``flask.session`` as a dict.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import Flask, current_app, request, session
+from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
+from sqlalchemy import delete, select, update
+from werkzeug.datastructures import CallbackDict
+
+from cvn.clock import utcnow
+from cvn.extensions import db
+from cvn.models import RememberedDevice, User, WebSession
+from cvn.tokens import hash_token
+
+PRO_IDLE = timedelta(minutes=30)
+PRO_ABSOLUTE = timedelta(hours=12)
+IDLE = timedelta(hours=2)
+ABSOLUTE = timedelta(hours=12)
+#: Longest a remembered device lasts (fixed at creation, never extended).
+DEVICE_LIFETIME = timedelta(days=30)
+#: Last activity is written at most this often (the idle check is that precise).
+TOUCH_EVERY = timedelta(seconds=60)
+DEVICE_COOKIE = "cvn_appareil"
+
+
+def cookie_name(app: Flask) -> str:
+    """Return the session cookie's name (``__Host-`` prefixed when cookies are secure)."""
+    return "__Host-cvn_session" if app.config.get("SESSION_COOKIE_SECURE") else "cvn_session"
+
+
+def device_cookie_name(app: Flask) -> str:
+    return "__Host-" + DEVICE_COOKIE if app.config.get("SESSION_COOKIE_SECURE") else DEVICE_COOKIE
+
+
+def limits_for(user: User | None) -> tuple[timedelta, timedelta]:
+    """Return (allowed inactivity, absolute lifetime) of a session of this account."""
+    if user is not None and (user.is_professional or user.is_admin):
+        return PRO_IDLE, PRO_ABSOLUTE
+    return IDLE, ABSOLUTE
+
+
+# --- Encryption of the data ---------------------------------------------------
+
+def _cipher(raw: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(b"cvn-session-data\0" + raw.encode()).digest())
+
+
+def _seal(raw: str, key_hash: str, data: dict) -> bytes:
+    nonce = os.urandom(12)
+    plain = session_json_serializer.dumps(dict(data)).encode()
+    return nonce + _cipher(raw).encrypt(nonce, plain, key_hash.encode())
+
+
+def _open(raw: str, key_hash: str, sealed: bytes) -> dict | None:
+    try:
+        plain = _cipher(raw).decrypt(sealed[:12], sealed[12:], key_hash.encode())
+    except (InvalidTag, ValueError):
+        return None
+    return session_json_serializer.loads(plain.decode())
+
+
+# --- The session object ---------------------------------------------------------
+
+class ServerSession(CallbackDict, SessionMixin):
+    """A dict whose changes are saved to ``web_session`` at the end of the request."""
+
+    def __init__(self, initial=None, sid: int | None = None, raw: str | None = None,
+                 user_id: int | None = None, stored: bool = True):
+        def on_update(self):
+            self.modified = True
+            self.accessed = True
+
+        super().__init__(initial, on_update)
+        self.sid, self.raw, self.user_id, self.stored = sid, raw, user_id, stored
+        self.modified = False
+        self.accessed = False
+        self.new = sid is None
+        self.touch = False
+        #: Give the session a new id when saved (log-in, change of account).
+        self.rotate = False
+        #: Columns to write with the new id: user_id, method, device_id, limits.
+        self.binding: dict | None = None
+        #: Rows to delete when saved (this session after log-out, an expired one).
+        self.drop: set[int] = set()
+        self.device_cookie: tuple[str, datetime] | None = None
+        self.clear_device_cookie = False
+
+
+def bind(user: User, method: str, device_id: int | None = None) -> None:
+    """Attach the current session to an account under a new id (no fixation)."""
+    idle, absolute = limits_for(user)
+    session.rotate = True
+    session.user_id = user.id
+    session.binding = {"user_id": user.id, "method": method, "device_id": device_id,
+                       "idle_seconds": int(idle.total_seconds()), "absolute": absolute}
+    session.modified = True
+
+
+def destroy() -> None:
+    """End the current session: its row goes, its data is cleared, a new id is used if needed."""
+    if session.sid is not None:
+        session.drop.add(session.sid)
+    session.clear()
+    session.sid = None
+    session.user_id = None
+    session.binding = None
+    session.rotate = True
+    session.clear_device_cookie = True
+
+
+def alive(row, now: datetime) -> bool:
+    """Tell whether a session row is still valid at ``now``."""
+    return now < row.expires_at and now < row.last_seen_at + timedelta(seconds=row.idle_seconds)
+
+
+class ServerSessionInterface(SessionInterface):
+    """Open and save :class:`ServerSession` objects (see the module's docstring)."""
+
+    def open_session(self, app: Flask, req) -> ServerSession:
+        if req.path.startswith((app.static_url_path or "/static") + "/"):
+            return ServerSession(stored=False)
+        raw = req.cookies.get(cookie_name(app))
+        now = utcnow()
+        expired = None
+        if raw and len(raw) <= 100:
+            key_hash = hash_token(raw)
+            row = db.session.execute(select(WebSession.__table__).where(
+                WebSession.key_hash == key_hash)).first()
+            if row is not None and alive(row, now):
+                data = _open(raw, key_hash, row.data)
+                if data is not None:
+                    opened = ServerSession(data, sid=row.id, raw=raw, user_id=row.user_id)
+                    opened.touch = now - row.last_seen_at >= TOUCH_EVERY
+                    return opened
+            expired = row.id if row is not None else None
+        fresh = ServerSession()
+        if expired is not None:
+            fresh.drop.add(expired)
+        _restore_from_device(fresh, req, now)
+        return fresh
+
+    def save_session(self, app: Flask, sess: ServerSession, response) -> None:
+        if not sess.stored:
+            return
+        name = cookie_name(app)
+        domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
+        secure, samesite = self.get_cookie_secure(app), self.get_cookie_samesite(app)
+        # Changes a view left uncommitted are discarded (as teardown would do), so
+        # saving the session never commits half an action.
+        db.session.rollback()
+        now = utcnow()
+        if sess.drop:
+            db.session.execute(delete(WebSession).where(WebSession.id.in_(sess.drop)))
+        if sess.accessed:
+            response.vary.add("Cookie")
+        if sess.rotate or sess.sid is None:
+            if sess.sid is not None:
+                db.session.execute(delete(WebSession).where(WebSession.id == sess.sid))
+                sess.sid = None
+            if dict(sess) or sess.binding:
+                raw = secrets.token_urlsafe(32)
+                key_hash = hash_token(raw)
+                binding = dict(sess.binding or {})
+                idle, absolute = limits_for(None)
+                absolute = binding.pop("absolute", absolute)
+                binding.setdefault("idle_seconds", int(idle.total_seconds()))
+                db.session.add(WebSession(key_hash=key_hash, data=_seal(raw, key_hash, sess),
+                                          user_agent=_user_agent(), created_at=now, last_seen_at=now,
+                                          expires_at=now + absolute, **binding))
+                if binding.get("method") == "device":
+                    db.session.execute(update(RememberedDevice).where(
+                        RememberedDevice.id == binding["device_id"]).values(last_used_at=now))
+                response.set_cookie(name, raw, httponly=True, secure=secure, samesite=samesite,
+                                    domain=domain, path=path)
+            elif name in request.cookies:
+                response.delete_cookie(name, domain=domain, path=path, secure=secure, samesite=samesite)
+        else:
+            values = {}
+            if sess.modified:
+                values["data"] = _seal(sess.raw, hash_token(sess.raw), sess)
+            if sess.touch:
+                values["last_seen_at"] = now
+            if values:
+                db.session.execute(update(WebSession).where(WebSession.id == sess.sid).values(**values))
+        device = device_cookie_name(app)
+        if sess.device_cookie is not None:
+            raw, expires = sess.device_cookie
+            # Max-Age, not Expires: the browser counts from its own clock.
+            response.set_cookie(device, raw, max_age=int((expires - now).total_seconds()), httponly=True,
+                                secure=secure, samesite=samesite, path="/")
+        elif sess.clear_device_cookie and device in request.cookies:
+            response.delete_cookie(device, path="/", secure=secure, samesite=samesite)
+        db.session.commit()
+
+
+def _user_agent() -> str:
+    return (request.headers.get("User-Agent", "") if request else "")[:300]
+
+
+# --- Remembered devices ---------------------------------------------------------
+
+def remember_device(user: User) -> RememberedDevice:
+    """Remember this browser for the account (30 days); the cookie is set with the response."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    device = RememberedDevice(user_id=user.id, token_hash=hash_token(raw), user_agent=_user_agent(),
+                              created_at=now, last_used_at=now, expires_at=now + DEVICE_LIFETIME)
+    db.session.add(device)
+    db.session.flush()
+    session.device_cookie = (raw, device.expires_at)
+    return device
+
+
+def device_from_request(req=None) -> RememberedDevice | None:
+    """Return the valid remembered device named by this browser's cookie, if any."""
+    req = req or request
+    raw = req.cookies.get(device_cookie_name(current_app))
+    if not raw or len(raw) > 100:
+        return None
+    device = db.session.scalar(select(RememberedDevice).where(RememberedDevice.token_hash == hash_token(raw)))
+    if device is None or utcnow() >= device.expires_at:
+        return None
+    return device
+
+
+def _restore_from_device(fresh: ServerSession, req, now: datetime) -> None:
+    """Open a new session for a patient whose device is remembered (professionals log in again)."""
+    device = device_from_request(req)
+    if device is None:
+        return
+    user = db.session.get(User, device.user_id)
+    if user is None or user.is_professional or user.is_admin:
+        return
+    idle, absolute = limits_for(user)
+    fresh.update({"_user_id": user.get_id(), "_fresh": False})
+    fresh.user_id = user.id
+    fresh.binding = {"user_id": user.id, "method": "device", "device_id": device.id,
+                     "idle_seconds": int(idle.total_seconds()), "absolute": absolute}
+    fresh.modified = True
+
+
+def forget_device(device: RememberedDevice) -> None:
+    """Forget a remembered device and end the sessions it opened (caller commits)."""
+    db.session.execute(delete(WebSession).where(WebSession.device_id == device.id))
+    db.session.delete(device)
+
+
+# --- Listing and ending ---------------------------------------------------------
+
+def sessions_of(user: User) -> list[WebSession]:
+    """Return the account's live sessions, most recently active first."""
+    now = utcnow()
+    rows = db.session.scalars(select(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at > now)
+                              .order_by(WebSession.last_seen_at.desc(), WebSession.id.desc()))
+    return [row for row in rows if alive(row, now)]
+
+
+def devices_of(user: User) -> list[RememberedDevice]:
+    """Return the account's remembered devices that have not expired, newest first."""
+    return list(db.session.scalars(select(RememberedDevice).where(
+        RememberedDevice.user_id == user.id, RememberedDevice.expires_at > utcnow())
+        .order_by(RememberedDevice.created_at.desc(), RememberedDevice.id.desc())))
+
+
+def end_all(user: User, keep_current: bool = False) -> None:
+    """End every session and forget every device of the account (caller commits).
+
+    With ``keep_current`` the session making the request survives under a new id.
+    """
+    query = delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_current and session.sid is not None:
+        query = query.where(WebSession.id != session.sid)
+        session.rotate = True
+        session.binding = None
+        row = db.session.get(WebSession, session.sid)
+        if row is not None:
+            session.binding = {"user_id": user.id, "method": row.method, "device_id": None,
+                               "idle_seconds": row.idle_seconds,
+                               "absolute": max(row.expires_at - utcnow(), timedelta(0))}
+    db.session.execute(query)
+    db.session.execute(delete(RememberedDevice).where(RememberedDevice.user_id == user.id))
+    session.clear_device_cookie = True
+
+
+def purge() -> int:
+    """Delete sessions and devices past their absolute end; return how many rows went."""
+    now = utcnow()
+    gone = db.session.execute(delete(WebSession).where(WebSession.expires_at <= now)).rowcount
+    gone += db.session.execute(delete(RememberedDevice).where(RememberedDevice.expires_at <= now)).rowcount
+    db.session.commit()
+    return gone
+
+
+# --- What the list shows --------------------------------------------------------
+
+_BROWSERS = [("Edg/", "Edge"), ("SamsungBrowser", "Samsung Internet"), ("OPR/", "Opera"),
+             ("Firefox/", "Firefox"), ("FxiOS", "Firefox"), ("CriOS", "Chrome"), ("Chrome/", "Chrome"),
+             ("Chromium/", "Chromium"), ("Safari/", "Safari")]
+_SYSTEMS = [("iPad", "iPad"), ("iPhone", "iPhone"), ("Android", "Android"), ("CrOS", "ChromeOS"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Macintosh", "macOS"), ("Linux", "Linux")]
+
+
+def device_label(user_agent: str) -> str:
+    """Name a device from its User-Agent, the way a user recognises it ("Chrome sur Android")."""
+    ua = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in ua), None)
+    system = next((name for marker, name in _SYSTEMS if marker in ua), None)
+    if re.search(r"HeadlessChrome", ua):
+        browser = "Chrome"
+    if browser and system:
+        return f"{browser} sur {system}"
+    return browser or system or "Appareil inconnu"
+
+
+def init_app(app: Flask) -> None:
+    """Use server-side sessions for the app."""
+    app.session_interface = ServerSessionInterface()

@@ -3,6 +3,8 @@
 With the database unreachable, every request gets a styled 503 page with a
 ``Retry-After``: it is rendered without the account or any query, so it needs
 no database; the same page is the last resort when an error page itself fails.
+The server-side session (``cvn.sessions``) gives it when the session cannot be
+loaded or saved.
 """
 from __future__ import annotations
 

@@ -18,7 +18,12 @@ for everybody, and creates its table outside Alembic. Here:
 - a remembered device ("Rester connecté", 30 days at most, revocable) is a row
   of its own with a hashed token: for a patient it opens a new session when
   none is alive; for a professional it only spares the code step, the password
-  is asked again after 30 minutes of inactivity.
+  is asked again after 30 minutes of inactivity;
+- with the database unreachable, a session that cannot be loaded or saved
+  makes the answer the 503 page (``cvn.errors``), never a 500 or a 400: the
+  session is opened empty and marked ``unavailable``, and the first
+  ``before_request`` answers 503 before anything else (CSRF check, account,
+  view) runs; a save that fails turns the answer into the same page.
 
 The rest of the code keeps using ``flask.session`` as a dict.
 """
@@ -38,6 +43,7 @@ from sqlalchemy import delete, select, update
 from werkzeug.datastructures import CallbackDict
 
 from cvn.clock import utcnow
+from cvn.errors import DATABASE_DOWN, database_unavailable
 from cvn.extensions import db
 from cvn.models import RememberedDevice, User, WebSession
 from cvn.tokens import hash_token
@@ -114,6 +120,8 @@ class ServerSession(CallbackDict, SessionMixin):
         self.drop: set[int] = set()
         self.device_cookie: tuple[str, datetime] | None = None
         self.clear_device_cookie = False
+        #: The database error met while loading the session (the request then gets the 503 page).
+        self.unavailable: BaseException | None = None
 
 
 def bind(user: User, method: str, device_id: int | None = None) -> None:
@@ -149,6 +157,15 @@ class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, req) -> ServerSession:
         if req.path.startswith((app.static_url_path or "/static") + "/"):
             return ServerSession(stored=False)
+        try:
+            return self._load(app, req)
+        except DATABASE_DOWN as error:
+            _rollback_quietly()
+            unavailable = ServerSession(stored=False)
+            unavailable.unavailable = error
+            return unavailable
+
+    def _load(self, app: Flask, req) -> ServerSession:
         raw = req.cookies.get(cookie_name(app))
         now = utcnow()
         expired = None
@@ -172,6 +189,15 @@ class ServerSessionInterface(SessionInterface):
     def save_session(self, app: Flask, sess: ServerSession, response) -> None:
         if not sess.stored:
             return
+        try:
+            self._save(app, sess, response)
+        except DATABASE_DOWN as error:
+            # The answer cannot stand without its session (a form's CSRF token, a hand-over
+            # token, a log-in): it becomes the 503 page, and no cookie names a row never written.
+            _rollback_quietly()
+            _become_unavailable(response, error)
+
+    def _save(self, app: Flask, sess: ServerSession, response) -> None:
         name = cookie_name(app)
         domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
         secure, samesite = self.get_cookie_secure(app), self.get_cookie_samesite(app)
@@ -221,6 +247,32 @@ class ServerSessionInterface(SessionInterface):
         elif sess.clear_device_cookie and device in request.cookies:
             response.delete_cookie(device, path="/", secure=secure, samesite=samesite)
         db.session.commit()
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # nosec B110  # the connection is gone: nothing to undo
+        pass
+
+
+def _become_unavailable(response, error: BaseException) -> None:
+    """Turn a response whose session could not be saved into the 503 page, in place."""
+    page = database_unavailable(error)
+    request_id = response.headers.get("X-Request-ID")
+    response.status_code = page.status_code
+    response.headers = page.headers.copy()
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+    response.set_data(page.get_data())
+
+
+def refuse_when_unavailable():
+    """Before every request: answer 503 when the session could not be loaded (database down)."""
+    error = getattr(session, "unavailable", None)
+    if error is not None:
+        return database_unavailable(error)
+    return None
 
 
 def _user_agent() -> str:
@@ -343,5 +395,6 @@ def device_label(user_agent: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Use server-side sessions for the app."""
+    """Use server-side sessions for the app; a session the database could not load answers 503 first."""
     app.session_interface = ServerSessionInterface()
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_when_unavailable)

@@ -4,7 +4,8 @@ import pytest
 
 from cvn import create_app
 from cvn.extensions import db
-from tests.conftest import BrowserLikeClient, base_config
+from cvn.sessions import cookie_name
+from tests.conftest import CSRF_TOKEN, base_config
 from tests.smtp import free_port
 
 
@@ -29,19 +30,40 @@ def assert_unavailable(response):
 
 def test_a_logged_in_user_gets_the_503_page(client, auth, create_patient, down_app):
     auth.login(create_patient())
-    cookie = client.get_cookie("session")
+    name = cookie_name(client.application)
+    cookie = client.get_cookie(name)
+    assert cookie is not None, "logging in sets the session cookie"
     dead = down_app.test_client()
-    dead.set_cookie("session", cookie.value)  # the same browser, after the database went away
+    dead.set_cookie(name, cookie.value)  # the same browser, after the database went away
     for path in ("/mes-carnets/", "/compte", "/"):
         assert_unavailable(dead.get(path))
 
 
-def test_visitors_posting_a_form_get_the_503_page(down_app):
-    down_app.test_client_class = BrowserLikeClient
-    client = down_app.test_client()  # posts with the page's CSRF token, as a browser does
-    assert_unavailable(client.post("/connexion", data={"email": "a@exemple.fr", "password": "x" * 12}))
-    assert client.get("/i/" + "t" * 43).status_code == 303  # the token moves into the session …
-    assert_unavailable(client.get("/invitation"))  # … and looking it up needs the database
+def test_visitors_posting_a_form_get_the_503_page(client, down_app):
+    """Sessions live in the database: a form opened before the outage and posted during it gets 503."""
+    form = client.get("/connexion")  # the visitor opened the log-in form: a session row holds its token
+    name = cookie_name(client.application)
+    token = CSRF_TOKEN.search(form.get_data(as_text=True)).group(1)
+    dead = down_app.test_client()
+    dead.set_cookie(name, client.get_cookie(name).value)
+    assert_unavailable(dead.post("/connexion", data={"csrf_token": token, "email": "a@exemple.fr",
+                                                     "password": "x" * 12}))
+    # Without its session (no cookie) the token is refused, and the "form expired" page cannot be
+    # served either (its own session cannot be written): 503, not 400.
+    assert_unavailable(down_app.test_client().post("/connexion", data={"csrf_token": token,
+                                                                         "email": "a@exemple.fr"}))
+
+
+def test_pages_that_need_a_new_session_get_the_503_page(down_app):
+    """A page whose session cannot be written (its form's token, a hand-over token) is not served half-working."""
+    visitor = down_app.test_client()
+    response = visitor.get("/connexion")  # its CSRF token would be kept nowhere
+    assert_unavailable(response)
+    assert "Set-Cookie" not in response.headers  # no cookie names a row that was never written
+    opened = visitor.get("/i/" + "t" * 43)  # a hand-over link: the token cannot be kept for the claim
+    assert_unavailable(opened)
+    assert "Location" not in opened.headers  # not sent on to /invitation without its token
+    assert visitor.get("/static/css/cvn.css").status_code == 200  # the page's style needs no database
 
 
 def test_health_answers_503_in_json_when_the_database_is_down(down_app):

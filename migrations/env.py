@@ -92,14 +92,29 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # On SQLite, batch mode rebuilds a table (copy, DROP, rename). The app turns
+        # foreign keys on for every connection, and then that DROP deletes or nulls
+        # every row pointing at the table (ON DELETE CASCADE / SET NULL): altering
+        # user_account would empty ownerships, accesses and alert subscriptions.
+        # The pragma only takes effect outside a transaction, hence the commits.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:  # the connection goes back to the app's pool
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

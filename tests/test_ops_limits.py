@@ -137,6 +137,7 @@ def test_a_sender_may_email_20_invitations_an_hour(client, auth, clock, create_p
     # QR codes and links are not e-mails: still allowed.
     assert client.post(f"/carnets/{carnets[0].public_id}/invitations/code", data={"channel": "qr"}).status_code == 303
     clock.advance(hours=1, minutes=1)
+    auth.login(pro)  # a professional's session ends after 30 minutes idle: logged in again
     assert send(client, carnets[0], "parent20@exemple.fr").status_code == 303
 
 
@@ -163,4 +164,5 @@ def test_an_address_receives_5_invitations_a_day_whoever_sends(client, auth, clo
     assert last.revoked_at is None and count(Invitation, Invitation.channel == InvitationChannel.EMAIL) == 5
     assert "5 invitations aujourd’hui" in client.get(reissued.location).get_data(as_text=True)
     clock.advance(days=1, minutes=1)
+    auth.login(pros[0])  # a professional's session ends after 30 minutes idle: logged in again
     assert send(client, carnets[0], "cible@exemple.fr").status_code == 303

@@ -11,23 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from cvn.alerts import services as alerts
+from cvn.auth.factors import enrol_totp
 from cvn.archives import services as archives
 from cvn.carnets import services as carnets
 from cvn.extensions import db
-from cvn.models import Access, InvitationChannel, InvitationTarget, OutboxMessage, OutboxStatus
+from cvn.models import (Access, InvitationChannel, InvitationTarget, OutboxMessage, OutboxStatus, Passkey,
+                        RememberedDevice, WebSession)
 from cvn.outbox.services import queue_mail
 from cvn.sharing import services as sharing
+from tests.conftest import TOTP_SECRET, log_in
 
 ROLES = ("anonymous", "owner", "co_owner", "other_patient", "pro_with_access", "pro_access_ended",
          "pro_without_access", "unverified", "admin")
 PATIENTS = ("owner", "co_owner", "other_patient", "admin")  # the administrator is a patient account
 VERIFIED = ("pro_with_access", "pro_access_ended", "pro_without_access")
 PROS = VERIFIED + ("unverified",)
+OWNERS = ("owner", "co_owner")
 BIRTH = date(2024, 2, 10)
 
 
@@ -61,6 +66,21 @@ class Case:
     url: Callable[[dict], str]
     expected: dict[str, int]
     data: dict | Callable[[dict], dict] | None = None
+    #: Where a 303 must lead (a path prefix), e.g. the identity confirmation before a method change.
+    to: str | None = None
+
+
+def account_page(status: int) -> dict[str, int]:
+    """An account page is the account's own: any account gets ``status``, visitors are sent to log in."""
+    return logged_in(status)
+
+
+def own_item(status: int, owner: str = "owner") -> dict[str, int]:
+    """A session, device or passkey of ``owner``'s: ``status`` for that account, 404 for any other."""
+    return {**logged_in(404), owner: status}
+
+
+CONFIRM = "/compte/confirmer"
 
 
 C = "/carnets/{carnet}"
@@ -108,6 +128,18 @@ CASES = [
          carnet_route(200, ("pro_with_access",))),
     Case("archives.end_access", "GET", lambda w: C.format(**w) + f"/acces/{w['access']}/arreter",
          carnet_route(200, ("owner", "co_owner"))),
+    # The account's log-in methods and sessions: each account's own.
+    Case("auth.methods", "GET", lambda w: "/compte/methodes", account_page(200)),
+    Case("auth.sessions_page", "GET", lambda w: "/compte/sessions", account_page(200)),
+    Case("auth.confirm_identity", "GET", lambda w: CONFIRM, account_page(200)),
+    Case("auth.totp_enrol", "GET", lambda w: "/compte/methodes/application", account_page(303), to=CONFIRM),
+    Case("auth.recovery_codes", "GET", lambda w: "/compte/methodes/codes-de-secours", account_page(303),
+         to="/compte/methodes"),  # shown once, right after they are made: none here
+    # Log-in's second step and address confirmation: for visitors too (nothing half-way here).
+    Case("auth.login_code", "GET", lambda w: "/connexion/code", every(303), to="/connexion"),
+    Case("auth.confirm_link", "GET", lambda w: "/compte/adresse/inconnu", every(303), to="/compte/adresse"),
+    # The landing page's button (so mail scanners confirm nothing); the token is checked on POST.
+    Case("auth.confirm_email", "GET", lambda w: "/compte/adresse", every(200)),
     # Changes that leave the world as it was for the next case.
     Case("auth.login", "POST", lambda w: "/connexion", {**every(302), "anonymous": 401},
          {"email": "personne@exemple.fr", "password": "mauvais mot de passe"}),
@@ -133,14 +165,38 @@ CASES = [
          carnet_route(303, ("pro_with_access",)), {"reason": "lot inconnu"}),
     Case("validation.validate_all", "POST", lambda w: C.format(**w) + "/doses/valider-tout",
          carnet_route(303, ("pro_with_access",))),
-    Case("sharing.invite_by_email", "POST", lambda w: C.format(**w) + "/invitations/email", carnet_route(303),
+    # Once a carnet has an owner, only its owners invite another owner (or a professional).
+    Case("sharing.invite_by_email", "POST", lambda w: C.format(**w) + "/invitations/email", carnet_route(303, OWNERS),
          {"inv-email": "autre.parent@exemple.fr"}),
-    Case("sharing.invite_by_code", "POST", lambda w: C.format(**w) + "/invitations/code", carnet_route(303),
+    Case("sharing.invite_by_code", "POST", lambda w: C.format(**w) + "/invitations/code", carnet_route(303, OWNERS),
          {"channel": "qr"}),
     Case("sharing.reissue", "POST", lambda w: C.format(**w) + f"/invitations/{w['invitation_reissue']}/renouveler",
-         carnet_route(303)),
+         carnet_route(303, OWNERS)),
     Case("sharing.revoke", "POST", lambda w: C.format(**w) + f"/invitations/{w['invitation_revoke']}/revoquer",
-         carnet_route(303)),
+         carnet_route(303, OWNERS)),
+    Case("auth.confirm_email", "POST", lambda w: "/compte/adresse", every(410)),  # the unknown token above
+    Case("auth.login_code", "POST", lambda w: "/connexion/code", every(303), {"code": "123456"}, to="/connexion"),
+    Case("auth.send_login_code", "POST", lambda w: "/connexion/code/email", every(303), to="/connexion"),
+    Case("auth.passkey_login_options", "POST", lambda w: "/connexion/cle/options", every(200)),
+    Case("auth.passkey_login", "POST", lambda w: "/connexion/cle", every(401)),  # no passkey answer
+    Case("auth.confirm_identity", "POST", lambda w: CONFIRM, account_page(422), {"password": "mauvais mot de passe"}),
+    Case("auth.confirm_identity_passkey_options", "POST", lambda w: CONFIRM + "/cle/options", account_page(200)),
+    Case("auth.confirm_identity_passkey", "POST", lambda w: CONFIRM + "/cle", account_page(401)),
+    # Method changes ask for the password again first (the log-in itself does not count).
+    Case("auth.totp_enrol", "POST", lambda w: "/compte/methodes/application", account_page(303),
+         {"code": "123456"}, to=CONFIRM),
+    Case("auth.totp_remove", "POST", lambda w: "/compte/methodes/application/retirer", account_page(303), to=CONFIRM),
+    Case("auth.email_code_on", "POST", lambda w: "/compte/methodes/email/activer", account_page(303), to=CONFIRM),
+    Case("auth.email_code_off", "POST", lambda w: "/compte/methodes/email/retirer", account_page(303), to=CONFIRM),
+    Case("auth.passkey_options", "POST", lambda w: "/compte/methodes/cles/options", account_page(303), to=CONFIRM),
+    Case("auth.passkey_add", "POST", lambda w: "/compte/methodes/cles", account_page(303), to=CONFIRM),
+    Case("auth.recovery_codes_new", "POST", lambda w: "/compte/methodes/codes-de-secours", account_page(303),
+         to=CONFIRM),
+    Case("auth.passkey_remove", "POST", lambda w: f"/compte/methodes/cles/{w['passkey']}/retirer",
+         own_item(303), to=CONFIRM),
+    Case("auth.passkey_rename", "POST", lambda w: f"/compte/methodes/cles/{w['passkey']}/renommer",
+         own_item(303), {"name": "Téléphone"}, to="/compte/methodes"),
+    Case("auth.resend_confirmation", "POST", lambda w: "/compte/adresse/renvoyer", account_page(303), to="/compte"),
     Case("admin.verify", "POST", lambda w: f"/admin/professionnels/{w['candidate']}/verifier", admin_only(303)),
     Case("admin.resend_mail", "POST", lambda w: f"/admin/e-mails-en-echec/{w['failed']}/renvoyer", admin_only(303)),
     # Last: what ends something.
@@ -150,6 +206,12 @@ CASES = [
          carnet_route(303, ("pro_with_access",)), {"reason": "doublon"}),
     Case("archives.end_access", "POST", lambda w: C.format(**w) + f"/acces/{w['access']}/arreter",
          carnet_route(303, ("owner", "co_owner"))),
+    Case("auth.end_session", "POST", lambda w: f"/compte/sessions/{w['session']}/terminer", own_item(303),
+         to="/compte/sessions"),
+    Case("auth.forget_device", "POST", lambda w: f"/compte/appareils/{w['device']}/oublier", own_item(303),
+         to="/compte/sessions"),
+    Case("auth.end_other_sessions", "POST", lambda w: "/compte/sessions/terminer-autres", account_page(303),
+         to="/compte/sessions"),  # after the two above: it would end the owner's other sessions first
     Case("auth.logout", "POST", lambda w: "/deconnexion", every(303)),
 ]
 
@@ -168,7 +230,7 @@ def test_every_route_has_an_entry_for_every_kind_of_user(app):
 
 
 @pytest.fixture
-def world(create_professional, create_patient, create_admin, create_carnet):
+def world(app, create_professional, create_patient, create_admin, create_carnet):
     """One carnet seen by the nine kinds of user, with something for every route to act on."""
     pro = create_professional(first_name="Claire")
     carnet = create_carnet(pro, birth_date=BIRTH)
@@ -176,9 +238,11 @@ def world(create_professional, create_patient, create_admin, create_carnet):
     dose_edit = carnets.record_dose(pro, carnet, D("Hexyon", [], date(2024, 4, 10)))
     dose_delete = carnets.record_dose(pro, carnet, D("Hexyon", [], date(2024, 6, 10)))
     owner, co_owner = create_patient(first_name="Owner"), create_patient(first_name="Co")
-    for holder in (owner, co_owner):
-        sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
-                      holder, BIRTH, True)
+    # The professional hands the carnet over; from then on its owner invites the other parent.
+    sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                  owner, BIRTH, True)
+    sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                  co_owner, BIRTH, True)
     declared = [carnets.record_dose(owner, carnet, D("Priorix", [], date(2025, 2, day))) for day in (10, 11, 12)]
     ended = create_professional(first_name="Ended")
     sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.QR)[0],
@@ -188,8 +252,20 @@ def world(create_professional, create_patient, create_admin, create_carnet):
     gone = create_professional(first_name="Gone")  # an open access for the owners to end
     sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.QR)[0],
                   gone, BIRTH, True)
-    reissue = sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.LINK)[0]
-    revoke = sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.LINK)[0]
+    reissue = sharing.create_invitation(owner, carnet, InvitationTarget.HOLDER, InvitationChannel.LINK)[0]
+    revoke = sharing.create_invitation(owner, carnet, InvitationTarget.HOLDER, InvitationChannel.LINK)[0]
+    # The owner's passkey, and two more sessions (one on a remembered device), for the account routes.
+    # With the app enrolled too, the owner's log-in goes through the app's code, as the tests' helper types it.
+    enrol_totp(owner, TOTP_SECRET, 0)
+    passkey = Passkey(user_id=owner.id, credential_id="cle-du-titulaire", public_key=b"k", sign_count=0,
+                      name="Clé du titulaire", transports="")
+    db.session.add(passkey)
+    db.session.commit()
+    for remember in (True, False):
+        assert log_in(app.test_client(), owner, data={"remember": "y"} if remember else {}).status_code in (302, 303)
+    device = db.session.scalar(select(RememberedDevice).where(RememberedDevice.user_id == owner.id))
+    session_alone = db.session.scalar(select(WebSession.id).where(WebSession.user_id == owner.id,
+                                                                  WebSession.device_id.is_(None)))
     alerts.subscribe(owner, carnet, True)
     failed = queue_mail("perdu@exemple.fr", "Un e-mail en échec", "password_changed",
                         user=type("U", (), {"first_name": "X"})())
@@ -206,6 +282,7 @@ def world(create_professional, create_patient, create_admin, create_carnet):
         "candidate": create_professional(verified=False).id, "failed": failed.id,
         "message": db.session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id)),
         "unsubscribe": alerts.unsubscribe_token(carnet.id, owner.id),
+        "passkey": passkey.id, "session": session_alone, "device": device.id,
     }
 
 
@@ -216,7 +293,10 @@ def test_access_matrix(client, auth, world, role):
     wrong = []
     for case in CASES:
         data = case.data(world) if callable(case.data) else case.data
-        status = client.open(case.url(world), method=case.method, data=data).status_code
+        response = client.open(case.url(world), method=case.method, data=data)
+        status = response.status_code
         if status != case.expected[role]:
             wrong.append((case.method, case.endpoint, f"got {status}", f"expected {case.expected[role]}"))
+        elif case.to and status == 303 and not urlsplit(response.location).path.startswith(case.to):
+            wrong.append((case.method, case.endpoint, f"led to {response.location}", f"expected {case.to}"))
     assert wrong == []

@@ -345,7 +345,7 @@ def routes(own, theirs):
         ("POST", "/compte/methodes/codes-de-secours", None, 303),
         ("GET", "/compte/methodes/codes-de-secours", None, 303),
         ("POST", "/compte/methodes/cles/options", None, 303),
-        ("POST", f"/compte/methodes/cles/{theirs['passkey']}/retirer", None, 303),  # confirm first, then 404
+        ("POST", f"/compte/methodes/cles/{theirs['passkey']}/retirer", None, 404),  # not theirs: no confirmation
         ("POST", f"/compte/methodes/cles/{theirs['passkey']}/renommer", {"name": "à moi"}, 404),
         ("POST", f"/compte/sessions/{theirs['session']}/terminer", None, 404),
         ("POST", f"/compte/appareils/{theirs['device']}/oublier", None, 404),

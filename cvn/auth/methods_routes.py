@@ -33,13 +33,18 @@ def identity_confirmed(view):
     def wrapper(*args, **kwargs):
         if steps.recently_confirmed():
             return view(*args, **kwargs)
-        if request.is_json:
-            return jsonify(error=_("Confirmez d’abord votre identité."),
-                           reauth=url_for("auth.confirm_identity", next=url_for("auth.methods"))), 401
-        target = request.full_path.rstrip("?") if request.method == "GET" else url_for("auth.methods")
-        return redirect_url(url_for("auth.confirm_identity", next=target))
+        return _confirm_first()
 
     return wrapper
+
+
+def _confirm_first():
+    """Answer with the way to the identity confirmation (JSON for the passkey scripts)."""
+    if request.is_json:
+        return jsonify(error=_("Confirmez d’abord votre identité."),
+                       reauth=url_for("auth.confirm_identity", next=url_for("auth.methods"))), 401
+    target = request.full_path.rstrip("?") if request.method == "GET" else url_for("auth.methods")
+    return redirect_url(url_for("auth.confirm_identity", next=target))
 
 
 def _user():
@@ -269,10 +274,11 @@ def passkey_rename(passkey_id: int):
 
 @bp.post("/compte/methodes/cles/<int:passkey_id>/retirer")
 @login_required
-@identity_confirmed
 def passkey_remove(passkey_id: int):
     """Remove a passkey: it no longer opens the account."""
-    passkey = _own_passkey(passkey_id)
+    passkey = _own_passkey(passkey_id)  # another account's passkey: 404, not a confirmation leading to 404
+    if not steps.recently_confirmed():
+        return _confirm_first()
     if _keep_last_factor("passkey"):
         name = passkey.name
         db.session.delete(passkey)

@@ -12,7 +12,7 @@ def test_the_503_page_at_phone_and_tablet_size(phone, tablet, screenshot, axe):
     server = LiveServer(app)
     try:
         for page, name in ((phone, "phone"), (tablet, "tablet")):
-            # An invitation link: looking its token up needs the database.
+            # An invitation link: its token cannot be kept for the claim (sessions live in the database).
             response = page.goto(server.url + "/i/" + "t" * 43)
             assert response.status == 503 and response.headers["retry-after"]
             expect(page.get_by_role("heading", name="Service momentanément indisponible")).to_be_visible()

@@ -81,7 +81,7 @@ def test_every_main_screen(request, device, live_server, world, screenshot, axe)
                 page.get_by_role("button", name="Se déconnecter").click()
                 expect(page.get_by_role("navigation").get_by_role("link", name="Se connecter")).to_be_visible()
             if who is not None:
-                login(page, live_server.url, world[who])
+                login(page, live_server, world[who])
             current = who
         response = page.goto(live_server.url + path.format(**values))
         assert response.status == 200, f"{name}: {response.status}"

@@ -1,5 +1,7 @@
 """Failures degrade: with the database unreachable, a styled 503 page (no database needed, Retry-After),
 and /sante answers 503 in JSON instead of raising."""
+import logging
+
 import pytest
 
 from cvn import create_app
@@ -84,3 +86,21 @@ def test_health_needs_no_account_and_shows_no_personal_data(client, create_patie
     create_patient(email="secret.person@exemple.fr")
     response = client.get("/sante")
     assert response.status_code == 200 and "exemple.fr" not in response.get_data(as_text=True)
+
+
+def test_in_production_mode_the_outage_is_one_warning_line_not_a_traceback(app, caplog):
+    """Not testing (errors are not re-raised): a session the database cannot load logs one warning, no traceback."""
+    dead = create_app(base_config(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/cvn",
+                                  SECRET_KEY=app.config["SECRET_KEY"], TESTING=False))
+    try:
+        client = dead.test_client()
+        client.set_cookie(cookie_name(dead), "x" * 43)  # a session to load
+        with caplog.at_level(logging.WARNING):
+            for path in ("/compte", "/i/" + "t" * 43):
+                caplog.clear()
+                assert_unavailable(client.get(path))
+                assert [r.getMessage() for r in caplog.records] == ["database unreachable: OperationalError"]
+                assert not any(r.exc_info for r in caplog.records)
+    finally:
+        with dead.app_context():
+            db.engine.dispose()

@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from cvn.access import is_owner
-from cvn.carnets.services import AccessLost, audit
+from cvn.access import AccessLost, is_owner
+from cvn.audit import audit
 from cvn.clock import today, utcnow
 from cvn.extensions import db
 from cvn.models import AlertSent, AlertSubscription, Carnet, JobLock, Ownership, User
@@ -251,7 +251,7 @@ def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
     for carnet_id, user in db.session.execute(
             select(AlertSubscription.carnet_id, User).join(User, User.id == AlertSubscription.user_id)
             .join(Ownership, (Ownership.carnet_id == AlertSubscription.carnet_id)
-                  & (Ownership.user_id == AlertSubscription.user_id) & Ownership.ended_at.is_(None))
+                  & (Ownership.user_id == AlertSubscription.user_id) & Ownership.open)
             .where(AlertSubscription.carnet_id.in_(list(fresh)),
                    User.email_confirmed_at.is_not(None))).tuples():  # never to an unconfirmed address
         subscribers[carnet_id].append(user)

@@ -6,6 +6,7 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, event, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cvn.clock import utcnow
@@ -85,6 +86,16 @@ class Access(Base):
 
     carnet: Mapped[Carnet] = relationship()
     professional: Mapped[User] = relationship()
+
+    @hybrid_property
+    def open(self) -> bool:
+        """Tell whether the access is still running (the one criterion, in Python and in SQL)."""
+        return self.ended_at is None
+
+    @open.inplace.expression
+    @classmethod
+    def _open_expression(cls):
+        return cls.ended_at.is_(None)
 
 
 class DoseState(str, enum.Enum):

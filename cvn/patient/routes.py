@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from cvn.access import patient_required
 from cvn.sharing.services import owned_carnets
+from cvn.status.services import summaries
 from cvn.web import render
 
 bp = Blueprint("patient", __name__, url_prefix="/mes-carnets")
@@ -15,7 +16,5 @@ bp = Blueprint("patient", __name__, url_prefix="/mes-carnets")
 @patient_required
 def home():
     """List the carnets the patient owns."""
-    from cvn.status.services import summaries
-
     carnets = owned_carnets(current_user)
     return render("patient/home.html", carnets=carnets, summaries=summaries(carnets))

@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from cvn.carnets.services import AccessLost, audit
+from cvn.access import AccessLost, can_record
+from cvn.audit import audit
 from cvn.clock import today, utcnow
 from cvn.extensions import db
 from cvn.models import Carnet, Dose, DoseState, User
@@ -52,6 +53,14 @@ def records_by_carnet(carnet_ids: list[int]) -> dict[int, list[DoseRecord]]:
             grouped[carnet_id].append(DoseRecord(date=on, diseases=tuple(diseases), product=product,
                                                  validated=getattr(state, "value", state) == validated))
     return grouped
+
+
+def status_from_doses(carnet: Carnet, doses: list[Dose], on: date | None = None) -> list[Recommendation]:
+    """Return the recommendations from doses already loaded (no query): rejected ones are left out."""
+    records = [DoseRecord(date=d.administered_on, diseases=tuple(d.diseases), product=d.product_code,
+                          validated=d.state == DoseState.VALIDATED)
+               for d in doses if d.deleted_at is None and d.state != DoseState.REJECTED]
+    return evaluate(person_of(carnet), records, on or today())
 
 
 def status_of(carnet: Carnet, on: date | None = None) -> list[Recommendation]:
@@ -101,6 +110,24 @@ class Summary:
         return self.overdue + self.due
 
 
+@dataclass(frozen=True)
+class Overview:
+    """The carnet header's line: how many series are overdue or due, and the next appointment."""
+
+    overdue: int
+    due: int
+    next_date: date | None
+
+
+def overview(groups: list[Group], on: date | None = None) -> Overview:
+    """Count the overdue and due series and find the next date something falls due after ``on``."""
+    on = on or today()
+    upcoming = [g.next_date for g in groups
+                if g.status in ("up_to_date", "complete") and g.next_date and g.next_date > on]
+    return Overview(overdue=sum(g.status == "overdue" for g in groups), due=sum(g.status == "due" for g in groups),
+                    next_date=min(upcoming) if upcoming else None)
+
+
 def summarize(recommendations: list[Recommendation]) -> Summary:
     """Count the vaccinations needed, one per series (a hexavalent dose counts once, not six times)."""
     groups = grouped(recommendations)
@@ -116,8 +143,6 @@ def summaries(carnets: list[Carnet], on: date | None = None) -> dict[int, Summar
 
 def set_flags(user: User, carnet: Carnet, flags: list[str]) -> None:
     """Record the holder's situations (owners and professionals with access)."""
-    from cvn.access import can_record
-
     if not can_record(user, carnet):
         raise AccessLost()
     clean = [f for f in FLAGS if f in set(flags)]

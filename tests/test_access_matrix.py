@@ -121,7 +121,13 @@ CASES = [
     Case("admin.failed_mail", "GET", lambda w: "/admin/e-mails-en-echec", admin_only(200)),
     # One carnet.
     Case("carnets.show", "GET", lambda w: C.format(**w), carnet_route(200)),
-    Case("carnets.journal", "GET", lambda w: C.format(**w) + "/journal", carnet_route(200)),
+    Case("carnets.section", "GET", lambda w: C.format(**w) + "/doses", carnet_route(200)),
+    Case("carnets.section", "GET", lambda w: C.format(**w) + "/doses?vue=maladies", carnet_route(200)),
+    Case("carnets.section", "GET", lambda w: C.format(**w) + "/partage", carnet_route(200)),
+    Case("carnets.section", "GET", lambda w: C.format(**w) + "/historique?page=2", carnet_route(200)),
+    Case("carnets.new_dose", "GET", lambda w: C.format(**w) + "/doses/nouvelle", carnet_route(200)),
+    # The header alone is for htmx; a plain request is sent to the carnet.
+    Case("carnets.summary", "GET", lambda w: C.format(**w) + "/resume", carnet_route(303)),
     Case("carnets.edit_dose", "GET", lambda w: C.format(**w) + f"/doses/{w['dose_edit']}/modifier",
          carnet_route(200, ("pro_with_access",))),
     Case("carnets.delete_dose", "GET", lambda w: C.format(**w) + f"/doses/{w['dose_delete']}/supprimer",

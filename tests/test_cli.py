@@ -26,7 +26,8 @@ def test_demo_is_idempotent_and_prints_credentials(runner):
     assert factors.verify_totp(martin, pyotp.TOTP(DOCTOR_TOTP_SECRET).at(factors.utcnow()))
     patient = db.session.scalar(select(User).where(User.email == "patient@demo.cvn.fr"))
     assert factors.login_methods(patient) == [] and patient.email_confirmed_at is not None
-    from cvn.carnets.services import patientele, revisions
+    from cvn.carnets.services import revisions
+    from cvn.pro.services import patientele
 
     rows = patientele(martin).rows
     assert len(rows) == 3

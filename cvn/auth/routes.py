@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from cvn.auth import factors, login as steps, passkeys, services
@@ -116,8 +117,9 @@ def login_code():
         except factors.CodeLocked as error:
             locked, status = error.until, 429
         except factors.WrongCode as error:
-            form.code.errors.append(_("Code incorrect. Il vous reste %(n)s essai(s) avant un blocage de 15 minutes.",
-                                      n=error.remaining))
+            form.code.errors.append(ngettext(
+                "Code incorrect. Il vous reste %(num)s essai avant un blocage de 15 minutes.",
+                "Code incorrect. Il vous reste %(num)s essais avant un blocage de 15 minutes.", error.remaining))
             status = 422
         else:
             label = {"totp": "password+totp", "email": "password+email", "secours": "password+recovery"}[method]

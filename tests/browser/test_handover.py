@@ -47,7 +47,7 @@ def claim_on_phone(phone, link, screenshot, axe, new_account=True, email="parent
     phone.get_by_label("Date de naissance du titulaire du carnet").fill("2024-02-11")
     phone.get_by_label(re.compile("J’atteste être le titulaire")).check()
     phone.get_by_role("button", name="Ajouter le carnet").click()
-    expect(phone.get_by_text("Il vous reste 4 essai(s)")).to_be_visible()
+    expect(phone.get_by_text("Il vous reste 4 essais")).to_be_visible()
     screenshot(phone, "phone-claim-wrong-date")
     assert axe(phone) == []
     phone.get_by_label("Date de naissance du titulaire du carnet").fill("2024-02-10")

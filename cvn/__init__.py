@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     finish(app.config)
 
     from cvn import access, extensions, inputs, logs, security, sessions, templating
+    from cvn.auth import account_routes, methods_routes  # noqa: F401  (routes on the auth blueprint)
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
 
     extensions.db.init_app(app)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
@@ -59,8 +59,6 @@ def database_down(error: BaseException | None) -> bool:
 
 def render_standalone(code: int):
     """Render an error page that needs neither the account nor the database."""
-    from flask import request
-
     try:
         db.session.rollback()
     except Exception:  # nosec B110  # the connection is gone: nothing to undo

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cvn import sessions
 from cvn.auth import factors, login as steps, services
 from cvn.auth.forms import ChangeEmailForm, ChangePasswordForm
-from cvn.auth.routes import bp
+from cvn.auth.blueprint import bp
 from cvn.clock import utcnow
 from cvn.extensions import db
 from cvn.models import RememberedDevice, WebSession

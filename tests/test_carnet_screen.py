@@ -22,14 +22,18 @@ BIRTH = date(2024, 2, 10)
 
 
 @contextmanager
-def statements():
-    """Collect the SQL statements run meanwhile (the ORM's and the raw ones)."""
+def statements(app=None):
+    """Collect the SQL statements run meanwhile on the served app's engine (or the test's own)."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement)
 
-    engine = db.engine
+    if app is None:
+        engine = db.engine
+    else:
+        with app.app_context():
+            engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
@@ -55,7 +59,7 @@ def carnet(create_carnet, pro):
 
 def statements_of(client, url: str, headers=None) -> list[str]:
     client.get(url, headers=headers)  # warm up: the read event of the first visit, caches
-    with statements() as seen:
+    with statements(client.application) as seen:
         assert client.get(url, headers=headers).status_code == 200
     return [s for s in seen if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
 
@@ -69,7 +73,7 @@ def test_the_carnet_page_runs_the_same_few_statements_for_5_and_50_doses(app, au
     hexyon_series(pro, large, 50)
     few = statements_of(client, f"/carnets/{small.public_id}{path}")
     many = statements_of(client, f"/carnets/{large.public_id}{path}")
-    assert len(few) == len(many), (few, many)
+    assert few and len(few) == len(many), (few, many)
     assert len(many) <= 8, "\n".join(many)
 
 
@@ -95,13 +99,13 @@ def test_the_sharing_panel_post_runs_no_status_evaluation(auth, client, pro, car
     calls = []
     monkeypatch.setattr("cvn.status.services.evaluate", lambda *a, **k: calls.append(a) or [])
     monkeypatch.setattr("cvn.carnets.sections.status_from_doses", lambda *a, **k: calls.append(a) or [])
-    with statements() as seen:
+    with statements(client.application) as seen:
         response = client.post(f"/carnets/{carnet.public_id}/invitations/code", data={"channel": "qr"}, headers=HTMX)
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="partage"' in body and "<svg" in body
     assert response.headers["HX-Trigger"] == "carnet-changed"
     assert calls == []
-    assert not any("FROM dose" in s for s in seen)  # nor loads the doses
+    assert seen and not any("FROM dose" in s for s in seen)  # nor loads the doses
 
 
 def test_permissions_are_computed_once_per_request(auth, client, pro, carnet, monkeypatch):

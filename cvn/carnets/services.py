@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from cvn.access import AccessLost, permissions
 from cvn.audit import audit
@@ -192,11 +192,11 @@ def delete_dose(user: User, carnet: Carnet, dose: Dose, reason: str) -> None:
 def live_doses(carnet: Carnet) -> list[Dose]:
     """Return the carnet's doses (not deleted), oldest first, with who recorded and validated them.
 
-    Two queries whatever the number of doses: the doses, then their accounts.
+    One query whatever the number of doses (the accounts are joined).
     """
     return list(db.session.scalars(
         select(Dose).where(Dose.carnet_id == carnet.id, Dose.deleted_at.is_(None))
-        .options(selectinload(Dose.recorded_by), selectinload(Dose.validated_by))
+        .options(joinedload(Dose.recorded_by), joinedload(Dose.validated_by))
         .order_by(Dose.administered_on, Dose.id)))
 
 

@@ -38,11 +38,13 @@ def test_the_certificate_lists_validated_doses_by_disease_with_their_professiona
     holder = text(one(page, ".holder"))
     assert "Éloïse DURAND" in holder and "10 février 2024" in holder
     rows = page.select("tr.dose-row")
-    diphtheria = [r for r in rows if r["data-disease"] == "diphtheria"]
-    assert [text(r.select("td")[0]) for r in diphtheria] == ["10/04/2024", "10/06/2024"]
-    assert all(text(r.select("td")[-1]) == "Dr Claire Martin" for r in diphtheria)
-    assert [text(r.select("td")[0]) for r in rows if r["data-disease"] == "measles"] == ["11/02/2025"]
-    assert len(rows) == 2 * 6 + 3  # two hexavalent doses under each of their 6 diseases, the MMR under 3
+    hexavalent = [r for r in rows if r["data-diseases"] == "diphtheria tetanus pertussis polio hib hepatitis_b"]
+    assert [text(r.select("td")[0]) for r in hexavalent] == ["10/04/2024", "10/06/2024"]
+    assert text(hexavalent[0].select_one("th")) == ("Diphtérie, Tétanos, Coqueluche, Poliomyélite, "
+                                                    "Haemophilus influenzae b, Hépatite B")
+    assert all(text(r.select("td")[-1]) == "Dr Claire Martin" for r in hexavalent)
+    assert [text(r.select("td")[0]) for r in rows if r["data-diseases"] == "measles mumps rubella"] == ["11/02/2025"]
+    assert len(rows) == 3  # diseases covered by the very same doses share their rows
     declared = texts(page, ".declared-row")
     assert len(declared) == 1 and "Priorix" in declared[0] and declared[0].endswith("déclarée")
     assert not any("Prevenar" in t for t in texts(page, "tr.dose-row td"))  # the rejected dose is left out

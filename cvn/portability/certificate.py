@@ -36,7 +36,8 @@ class Certificate:
     carnet: Carnet
     issued_on: date
     expires_on: date
-    by_disease: list[tuple[str, list[Dose]]]
+    #: Validated doses under the diseases they cover; diseases with the very same doses share a row group.
+    by_disease: list[tuple[list[str], list[Dose]]]
     declared: list[Dose]
     link: str
 
@@ -88,8 +89,16 @@ def issue(user: User, carnet: Carnet) -> Certificate:
     link = absolute_url("portability.verify", token=token_for(carnet, issued_on))
     audit(carnet, user, "certificate.issue")
     db.session.commit()
-    return Certificate(carnet, issued_on, issued_on + validity(), doses_by_disease(validated),
+    return Certificate(carnet, issued_on, issued_on + validity(), merged(doses_by_disease(validated)),
                        [d for d in shown if d.state == DoseState.DECLARED], link)
+
+
+def merged(groups: list[tuple[str, list[Dose]]]) -> list[tuple[list[str], list[Dose]]]:
+    """Put diseases covered by the very same doses together (the six of a hexavalent series), in order."""
+    result: dict[tuple[int, ...], tuple[list[str], list[Dose]]] = {}
+    for code, doses in groups:
+        result.setdefault(tuple(d.id for d in doses), ([], doses))[0].append(code)
+    return list(result.values())
 
 
 def initials(carnet: Carnet) -> str:

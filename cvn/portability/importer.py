@@ -205,7 +205,7 @@ def _plan(resource: dict, birth_date: date, today: date) -> Planned:
     if status == "not-done":
         raise ValueError("vaccination non faite (statut « not-done »)")
     if status == "entered-in-error":
-        raise ValueError("saisie annulée par son auteur (statut « entered-in-error »)")
+        raise ValueError("saisie annulée ou refusée par un professionnel (statut « entered-in-error »)")
     try:
         on = date.fromisoformat(str(resource.get("occurrenceDateTime", ""))[:10])
     except ValueError:
@@ -238,6 +238,14 @@ def _label(resource: dict) -> str:
     return next((" ".join(str(n).split())[:80] for n in names if n), "Vaccin non précisé")
 
 
+def _shown_date(value) -> str | None:
+    """Return the date as dd/mm/yyyy for the preview (as given when it does not parse)."""
+    try:
+        return date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)[:30] if value else None
+
+
 def preview(raw: bytes, birth_date: date, existing: set, today: date) -> Preview:
     """Sort the upload's Immunizations into added, duplicates and refused (raise :class:`Refused` for the file)."""
     resources = load(raw)
@@ -256,8 +264,7 @@ def preview(raw: bytes, birth_date: date, existing: set, today: date) -> Preview
         if resource.get("resourceType") != "Immunization":
             result.ignored += 1
             continue
-        on = str(resource.get("occurrenceDateTime") or "")[:10] or None
-        line = Line(position, _label(resource), on)
+        line = Line(position, _label(resource), _shown_date(resource.get("occurrenceDateTime")))
         try:
             Immunization.model_validate(resource)
             line.planned = _plan(resource, birth_date, today)

@@ -88,3 +88,24 @@ def test_shared_with_a_professional_it_joins_the_patientele_and_gets_validated(a
     assert pro_client.post(f"/carnets/{carnet.public_id}/doses/{dose.id}/valider").status_code == 303
     db.session.refresh(dose)
     assert dose.state == DoseState.VALIDATED and dose.validated_by_id == pro.id
+
+
+def test_the_demo_shows_a_patient_created_carnet_with_its_export_link_and_a_certificate(app, runner, client, auth):
+    from cvn.models import User
+
+    result = runner.invoke(args=["cvn", "demo"])
+    assert result.exit_code == 0, result.output
+    patient = db.session.scalar(select(User).where(User.email == "patient@demo.cvn.fr"))
+    lou = db.session.scalar(select(Carnet).where(Carnet.first_names == "Lou"))
+    assert lou.created_by_id == patient.id
+    assert {d.state for d in carnets.live_doses(lou)} == {DoseState.VALIDATED, DoseState.DECLARED}
+    verify = next(line for line in result.output.splitlines() if "/verifier/" in line).split(" : ", 1)[1]
+    from cvn.demo import PASSWORD as DEMO_PASSWORD
+
+    auth.login(patient, DEMO_PASSWORD)
+    page = parse(client.get(f"/carnets/{lou.public_id}"))
+    links = {text(a): a["href"] for a in page.select(".portability-links a")}
+    assert links["Exporter (FHIR)"] == f"/carnets/{lou.public_id}/export.fhir.json"
+    assert client.get(links["Attestation de vaccination"]).status_code == 200
+    assert client.get(links["Importer (FHIR)"]).status_code == 200
+    assert text(one(parse(client.get(verify.replace("http://cvn.test", ""))), "#verdict")) == "✓ valide"

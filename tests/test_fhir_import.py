@@ -1,7 +1,6 @@
 """FHIR import: preview, confirmation, round trip, and every refusal with nothing written."""
 import io
 import json
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select

@@ -138,3 +138,22 @@ def test_an_owner_imports_a_fhir_file_on_a_phone(live_server, phone, create_pati
     phone.get_by_role("button", name="Importer 4 doses").click()
     expect(phone.locator("#doses-list li.dose-declared")).to_have_count(4)
 
+
+
+def test_leaving_screens_are_accessible(live_server, tablet, phone, create_patient, screenshot, axe):
+    patient = create_patient()
+    login(tablet, live_server, patient)
+    tablet.get_by_role("link", name="Mon compte").click()
+    expect(tablet.get_by_role("heading", name="Mes données")).to_be_visible()
+    screenshot(tablet, "tablet-account-my-data")
+    assert axe(tablet) == []
+    tablet.get_by_role("link", name="Supprimer mon compte").click()
+    tablet.get_by_role("button", name="Supprimer définitivement mon compte").click()
+    expect(tablet.get_by_text("Cochez la case pour confirmer la suppression.")).to_be_visible()
+    screenshot(tablet, "tablet-delete-account-refused")
+    assert axe(tablet) == []
+    phone.goto(live_server.url + "/inscription/patient")
+    phone.locator("footer").get_by_role("link", name="Confidentialité").click()
+    expect(phone.get_by_role("heading", name="Confidentialité et vos droits")).to_be_visible()
+    screenshot(phone, "phone-privacy")
+    assert axe(phone) == []

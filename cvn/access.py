@@ -43,7 +43,8 @@ def needs_second_factor(user) -> bool:
 
 #: What a professional without a second factor may still open: the account pages and the app shell.
 OPEN_WITHOUT_SECOND_FACTOR = {"static", "main.home", "main.manifest", "main.service_worker", "main.offline",
-                              "main.health", "pro.pending"}
+                              "main.health", "pro.pending", "portability.verify", "privacy.privacy",
+                              "privacy.legal"}
 
 
 def _to_enrolment():

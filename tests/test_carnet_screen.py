@@ -1,7 +1,6 @@
 """The carnet screen: sections, what each request pays (SQL statements), permissions once, nothing stale."""
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from datetime import date, timedelta
 

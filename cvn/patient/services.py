@@ -10,7 +10,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from cvn.carnets.services import DoseError, audit, search_key
+from cvn.audit import audit
+from cvn.carnets.services import DoseError, search_key
 from cvn.clock import today, utcnow
 from cvn.extensions import db
 from cvn.inputs import clean_name

@@ -18,7 +18,8 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from cvn.carnets.services import audit, doses_by_disease, live_doses
+from cvn.audit import audit
+from cvn.carnets.services import doses_by_disease, live_doses
 from cvn.clock import today
 from cvn.extensions import db
 from cvn.models import Carnet, Dose, DoseState, User

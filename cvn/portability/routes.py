@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cvn.access import get_carnet, is_owner, professional_required
-from cvn.carnets.services import AccessLost
 from cvn.clock import today
 from cvn.errors import render_error
 from cvn.portability import certificate, services
@@ -105,10 +104,7 @@ def import_confirm(public_id: str):
         flash(_("Aucun import en attente pour ce carnet : choisissez à nouveau le fichier."), "error")
         return see_other("portability.import_file", public_id=carnet.public_id)
     session.pop(PENDING_KEY, None)
-    try:
-        added = services.apply_import(current_user, carnet, [Planned.from_dict(d) for d in pending["doses"]])
-    except AccessLost:
-        abort(404)
+    added = services.apply_import(current_user, carnet, [Planned.from_dict(d) for d in pending["doses"]])
     flash(_("%(n)s dose(s) importée(s), déclarée(s) en attente de validation par un professionnel de santé.",
             n=len(added)), "success")
     return see_other("carnets.show", public_id=carnet.public_id, _anchor="doses")

@@ -11,8 +11,9 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from cvn.access import is_owner
-from cvn.carnets.services import AccessLost, audit, live_doses
+from cvn.access import AccessLost, is_owner
+from cvn.audit import audit
+from cvn.carnets.services import live_doses
 from cvn.clock import today, utcnow
 from cvn.extensions import db
 from cvn.models import Archive, Carnet, Dose, DoseRevision, DoseState, User

@@ -17,7 +17,8 @@ from sqlalchemy import delete, select, update
 
 from cvn import sessions
 from cvn.archives.services import accesses
-from cvn.carnets.services import audit, audit_trail, revisions
+from cvn.audit import audit, audit_trail
+from cvn.carnets.services import revisions
 from cvn.clock import utcnow
 from cvn.extensions import db
 from cvn.models import AlertSubscription, Carnet, Invitation, Ownership, Passkey, User

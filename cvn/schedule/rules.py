@@ -14,7 +14,8 @@ from functools import lru_cache
 from cvn.schedule.catalogue import DATA, diseases, products
 
 #: Person flags the calendar may test (issue #6).
-FLAGS = ("pregnant", "immunocompromised", "chronic_heart_lung", "asplenia", "bcg_risk")
+FLAGS = ("pregnant", "immunocompromised", "chronic_heart_lung", "asplenia", "complement_deficiency", "hiv",
+         "msm", "bcg_risk")
 KINDS = ("doses", "fixed_ages", "campaign", "pregnancy", "season")
 
 BASE_YEAR = 1800
@@ -123,7 +124,7 @@ class Rule:
     """One dose of a series: when it is recommended and when an injection counts."""
 
     __slots__ = ("label", "age", "win_to", "open", "after", "after_to", "min_age", "min_interval",
-                 "superseded_at", "reuse_from", "products", "after_poly", "infant", "age_text",
+                 "superseded_at", "reuse_from", "products", "after_poly", "after_other", "infant", "age_text",
                  "after_text", "source")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
@@ -147,6 +148,7 @@ class Rule:
         self.reuse_from = (self.age[0] - reuse[0], 0) if reuse and self.age else None
         self.products = _set(raw, "products")
         self.after_poly = _opt(raw, "after_polysaccharide")
+        self.after_other = _opt(raw, "after_other_product")
         self.infant = self.age is not None and self.age < infant_age
         if window:
             self.age_text = f"entre {range_text(self.age, self.win_to)}"
@@ -161,7 +163,8 @@ class Rule:
 class Variant:
     """An alternative list of doses, chosen by the first injection, the age or the flags."""
 
-    __slots__ = ("first_from", "first_to", "products", "flags", "dosed_only", "until", "rules", "source")
+    __slots__ = ("first_from", "first_to", "products", "flags", "dosed_only", "until", "rules", "source",
+                 "next_within", "name")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         first = raw.get("first_dose_age")
@@ -171,6 +174,10 @@ class Variant:
         self.flags = _set(raw, "flags_any")
         self.dosed_only = bool(raw.get("dosed_only"))
         self.until = _opt(raw, "until")
+        #: catch-up pattern: chosen only if the 2nd injection follows the 1st within this (or none yet)
+        self.next_within = _opt(raw, "next_dose_within")
+        #: French name shown instead of the series' when this variant is used
+        self.name = raw.get("name")
         self.rules = tuple(Rule(r, infant_age) for r in raw.get("dose", ()))
         self.source = raw.get("source", "")
 
@@ -200,7 +207,8 @@ class Series:
                  "booster_count", "overlay", "assumed_flag", "assumed_products", "assumed_from",
                  "variants", "label", "source",
                  "ages", "ladder", "every", "skip", "max_gap", "late_age", "max_gap_late", "who_all",
-                 "opens", "start", "end", "min_interval", "eligible", "lookback", "conditional", "by_age")
+                 "opens", "start", "end", "min_interval", "eligible", "lookback", "conditional", "by_age",
+                 "booster_before", "seasons", "count_products", "first_dose_before", "weeks", "two_doses_before", "two_doses_gap", "decision")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         self.id = raw["id"]
@@ -253,6 +261,24 @@ class Series:
         #: groups a person enters by age alone (first eligible campaign of someone too young)
         self.by_age = tuple(e for e in self.eligible if e.flags is None and e.from_age is not None)
         self.lookback = _opt(raw, "lookback")
+        #: reduced-dose booster products do not count (nor prove the series) before this age
+        self.booster_before = _opt(raw, "booster_products_count_from")
+        #: an injection at or after this age cannot start the series (it goes to the next one)
+        self.first_dose_before = _opt(raw, "first_dose_before")
+        #: published seasons: opening year → (opens, start, end exclusive, name)
+        self.seasons = {}
+        for season in raw.get("season", ()):
+            start, last = date.fromisoformat(str(season["start"])), date.fromisoformat(str(season["last_day"]))
+            year = int(season["name"][:4])
+            opens = date.fromisoformat(str(season["counts_from"])) if season.get("counts_from") else start
+            self.seasons[year] = (opens.toordinal(), start.toordinal(), last.toordinal() + 1, season["name"])
+        #: pregnancy window in weeks of amenorrhoea [from, to)
+        self.weeks = tuple(parse_duration(w) for w in raw["weeks"]) if raw.get("weeks") else None
+        self.two_doses_before = _opt(raw, "two_doses_first_time_before")
+        self.two_doses_gap = _opt(raw, "two_doses_gap")
+        self.decision = raw.get("decision", "")
+        #: pregnancy series: only these products count (None: any product of the disease)
+        self.count_products = _set(raw, "products")
         #: whether the series is for some people only (cohort, sex, flags, optional)
         self.conditional = bool(self.born_from or self.born_before or self.sex or self.flags or self.optional)
 
@@ -265,7 +291,7 @@ class Program:
     """Everything the calendar says about one disease: the chain and the overlays."""
 
     __slots__ = ("code", "label", "chain", "overlays", "key", "same_as", "optional", "polysaccharide",
-                 "undosed_limit", "index", "shared")
+                 "undosed_limit", "index", "shared", "flag_any")
 
     def __init__(self, code: str, label: str, series: list[Series]):
         self.code = code
@@ -280,6 +306,9 @@ class Program:
         #: whether an injection may be a polysaccharide vaccine that delays the next one
         self.polysaccharide = any(r.after_poly for s in series for v in s.variants for r in v.rules)
         #: age from which, without injections, every series has given up: the answer is then fixed
+        #: flags of the series for some groups only: with one of them the answer is never shared
+        flagged = [f for s in series if s.flags for f in s.flags]
+        self.flag_any = frozenset(flagged) if flagged else None
         self.undosed_limit = self._undosed_limit()
 
     def _undosed_limit(self) -> tuple[int, int] | None:
@@ -292,7 +321,7 @@ class Program:
                 return None
             ends = [x for x in (s.until, s.start_before, *(v.until for v in s.variants)) if x]
             if not ends:
-                if s.optional:
+                if s.optional or s.flags:
                     continue
                 return None
             limit = max(limit, *ends)
@@ -305,6 +334,10 @@ class Calendar:
     def __init__(self, raw: dict):
         settings = raw["settings"]
         self.infant_age = parse_duration(settings["infant_age"])
+        #: legal obligations bind minors only (CSP L3111-2): no "mandatory" from this age
+        self.mandatory_until = parse_duration(settings.get("mandatory_until", "18y"))
+        #: a recommendation never started whose date is further than this shows "not yet"
+        self.not_yet_beyond = parse_duration(settings.get("not_yet_beyond", "1y"))
         self.tolerance_infant = parse_duration(settings["tolerance_infant"])
         self.tolerance = parse_duration(settings["tolerance"])
         self.series = [Series(s, self.infant_age) for s in raw["series"]]
@@ -327,6 +360,11 @@ class Calendar:
                                for d in (s.born_from, s.born_before, s.mandatory_from) if d})
         catalogue = products().values()
         self.polysaccharide = frozenset(p.code for p in catalogue if "polysaccharide" in p.flags)
+        #: live attenuated vaccines (rotavirus, oral, excepted in the data): same day or 28 days apart
+        self.live = frozenset(p.code for p in catalogue if "live" in p.flags)
+        self.live_diseases = frozenset(settings.get("live_diseases", ()))
+        self.live_gap = parse_duration(settings.get("live_gap", "28d"))
+        self.by_id = {s.id: s for s in self.series}
         for s in self.series:
             if s.assumed_flag:
                 s.assumed_products = frozenset(p.code for p in catalogue if s.assumed_flag in p.flags)

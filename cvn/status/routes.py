@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from cvn.access import get_carnet
+from cvn.carnets.routes import carnet_page
 from cvn.carnets.services import AccessLost
 from cvn.status import services
 from cvn.web import see_other
@@ -19,8 +20,10 @@ def set_flags(public_id: str):
     """Record the holder's situations (owners and professionals with access)."""
     carnet = get_carnet(public_id)
     try:
-        services.set_flags(current_user, carnet, request.form.getlist("flags"))
+        services.set_flags(current_user, carnet, request.form.getlist("flags"), request.form.get("due_date", ""))
     except AccessLost:
         abort(404)
+    except services.SituationError as error:
+        return carnet_page(carnet, status=422, situation_error=str(error))
     flash(_("Situation enregistrée : le statut vaccinal en tient compte."), "success")
     return see_other("carnets.show", public_id=carnet.public_id, _anchor="statut")

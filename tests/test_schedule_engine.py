@@ -314,7 +314,8 @@ def test_forecast_happy_path():
     assert out["on"] == "2025-01-15"
     recs = out["recommendations"]
     assert [r["disease"] for r in recs] == list(diseases())
-    assert set(recs[0]) == {"disease", "status", "next_date", "dose", "mandatory", "reason", "declared_pending"}
+    assert set(recs[0]) == {"disease", "status", "next_date", "dose", "mandatory", "reason", "declared_pending",
+                            "rule", "source"}
     by = {r["disease"]: r for r in recs}
     # Hexyon at 2 months, D2 at 4 months (10/06/2024) + 1 month of tolerance: overdue.
     assert by["pertussis"] == {**by["pertussis"], "status": "overdue", "next_date": "2024-06-10",

@@ -14,8 +14,17 @@ from functools import lru_cache
 from cvn.schedule.catalogue import DATA, diseases, products
 
 #: Person flags the calendar may test (issue #6).
-FLAGS = ("pregnant", "immunocompromised", "chronic_heart_lung", "asplenia", "complement_deficiency", "hiv",
-         "msm", "bcg_risk")
+FLAG_LABELS = {
+    "pregnant": "Grossesse en cours",
+    "immunocompromised": "Immunodépression (maladie ou traitement)",
+    "chronic_heart_lung": "Maladie chronique cardiaque ou respiratoire",
+    "asplenia": "Asplénie (absence ou dysfonctionnement de la rate)",
+    "complement_deficiency": "Déficit en complément (défense immunitaire, y compris traitement par éculizumab)",
+    "hiv": "Infection par le VIH",
+    "msm": "Homme ayant des relations sexuelles avec des hommes",
+    "bcg_risk": "Enfant exposé à un risque élevé de tuberculose",
+}
+FLAGS = tuple(FLAG_LABELS)
 KINDS = ("doses", "fixed_ages", "campaign", "pregnancy", "season")
 
 BASE_YEAR = 1800

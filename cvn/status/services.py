@@ -12,18 +12,10 @@ from cvn.clock import today, utcnow
 from cvn.extensions import db
 from cvn.models import Carnet, Dose, DoseState, User
 from cvn.schedule.engine import DoseRecord, Person, Recommendation, evaluate
+from cvn.schedule.rules import FLAG_LABELS
 
 #: Situations a holder may have, with their French labels (order = display order).
-FLAGS = {
-    "pregnant": "Grossesse en cours",
-    "immunocompromised": "Immunodépression (maladie ou traitement)",
-    "chronic_heart_lung": "Maladie chronique cardiaque ou respiratoire",
-    "asplenia": "Asplénie (absence ou dysfonctionnement de la rate)",
-    "complement_deficiency": "Déficit en complément (défense immunitaire, y compris traitement par éculizumab)",
-    "hiv": "Infection par le VIH",
-    "msm": "Homme ayant des relations sexuelles avec des hommes",
-    "bcg_risk": "Enfant exposé à un risque élevé de tuberculose",
-}
+FLAGS = FLAG_LABELS
 
 STATUS_LABELS = {
     "overdue": "En retard",

@@ -340,6 +340,9 @@ def test_reasons_use_one_date_format_and_no_bare_abbreviation(source, birth, on,
     for r in _run(birth, on, doses, sex, flags, due).values():
         assert not _SLASH_DATE.search(r.reason), r.reason
         assert not _UNEXPLAINED.search(r.reason), r.reason
+        for counted in re.findall(r"Doses? comptées? : ([^.]*)\.", r.reason):
+            for day in counted.split(", "):
+                assert r.reason.count(day) == 1, r.reason  # a counted dose is named with its date once
         if "dTcaP" in r.reason:
             assert r.reason.index("coqueluche") < r.reason.index("dTcaP"), r.reason
 

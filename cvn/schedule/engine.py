@@ -138,7 +138,7 @@ def _judge(prog, ctx: S.Ctx, doses):
 
 def _mandatory(s, ctx: S.Ctx) -> bool:
     """Return whether the series is a legal obligation for this person today (minors only)."""
-    return s.is_mandatory(ctx.birth) and not ctx.reached(ctx.cal.mandatory_until)
+    return ctx.minor and s.is_mandatory(ctx.birth)
 
 
 def _better(a, b) -> bool:
@@ -179,12 +179,17 @@ def _conclude(ctx: S.Ctx, outcome, counted, first_skipped, dosed: bool):
         why = ", ".join(sorted(_WHY.get(f, f) for f in s.contraindicated & ctx.flags))
         return (NOT_RECOMMENDED, None, None, False,
                 f"{name}. {label} : contre-indiqué pour l'instant ({why}).{_doses_text(counted + used)}", s.id)
-    if status == UP_TO_DATE and not dosed and rec is not None \
-            and rec >= S.shift_ordinal(ctx.on, ctx.cal.not_yet_beyond):
+    if status == UP_TO_DATE and not dosed and rec is not None and rec >= ctx.not_yet_from:
         return (NOT_YET, rec, label, False,
                 f"{name}. Plus tard — à partir de {_age_text(ctx, rec)}, le {fmt(rec)}.{tail}", s.id)
     mandatory = status != NOT_RECOMMENDED and _mandatory(s, ctx)
     return (status, rec, label, mandatory, f"{name}. {text}.{_doses_text(used or counted[-1:])}{tail}", s.id)
+
+
+def _too_close(lives, gap: int) -> bool:
+    """Return whether two live vaccines were given on different days less than gap days apart."""
+    days = sorted({item[0] for item, _ in lives})
+    return any(0 < b - a < gap for a, b in zip(days, days[1:]))
 
 
 def _space_live(lives, per, gap: int) -> None:
@@ -196,7 +201,7 @@ def _space_live(lives, per, gap: int) -> None:
         if counted is None or o == counted or o - counted >= gap:
             counted = o if counted is None or o != counted else counted
             continue
-        why = (f"vaccin vivant donné {o - counted} jours après un autre vaccin vivant, le {fmt(counted)} : "
+        why = (f"vaccin vivant donné {o - counted} jours après un autre vaccin vivant : "
                f"deux vaccins vivants se font le même jour ou à au moins {gap} jours d'intervalle")
         bad = item + (why,)
         for code in codes:
@@ -239,9 +244,8 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
                 per[code] = [item]
             else:
                 bucket.append(item)
-    if lives is not None and len(lives) > 1:
+    if lives is not None and len(lives) > 1 and _too_close(lives, cal.live_gap[1]):
         _space_live(lives, per, cal.live_gap[1])
-        ordered = False
     if not ordered or same_day:
         for code, ds in per.items():
             if len(ds) > 1:

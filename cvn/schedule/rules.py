@@ -173,7 +173,7 @@ class Variant:
     """An alternative list of doses, chosen by the first injection, the age or the flags."""
 
     __slots__ = ("first_from", "first_to", "products", "flags", "dosed_only", "until", "rules", "source",
-                 "next_within", "name")
+                 "next_within", "name", "min0", "min0_days", "from_days")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         first = raw.get("first_dose_age")
@@ -189,6 +189,11 @@ class Variant:
         self.name = raw.get("name")
         self.rules = tuple(Rule(r, infant_age) for r in raw.get("dose", ()))
         self.source = raw.get("source", "")
+        #: minimum age of the first rule, and a day count past which any date has reached it
+        self.min0 = self.rules[0].min_age if self.rules else None
+        self.min0_days = self.min0[0] * 31 + self.min0[1] + 1 if self.min0 else 0
+        #: a day count below which no date has reached first_from (28-day months: a lower bound)
+        self.from_days = self.first_from[0] * 28 + self.first_from[1] if self.first_from else 0
 
 
 

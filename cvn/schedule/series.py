@@ -35,7 +35,8 @@ def fmt(ordinal: int) -> str:
 class Ctx:
     """The person seen from one evaluation date, with memoised ages."""
 
-    __slots__ = ("birth", "bidx", "bday", "on", "months", "sex", "flags", "cal", "ages", "due", "vname")
+    __slots__ = ("birth", "bidx", "bday", "on", "months", "sex", "flags", "cal", "ages", "due", "vname", "minor",
+                 "not_yet_from")
 
     def __init__(self, birth: date, sex: str, flags, on: date, cal, due: date | None = None):
         #: expected term of the current pregnancy (ordinal), if known
@@ -51,6 +52,10 @@ class Ctx:
         if on.day < min(self.bday, month_length(oidx)):
             months -= 1
         self.months = months
+        #: a minor: legal obligations apply (CSP L3111-2)
+        self.minor = months < cal.mandatory_until[0]
+        #: a first dose after this day is "not yet" (more than a year away)
+        self.not_yet_from = shift(oidx, on.day, cal.not_yet_beyond)
 
     def reached(self, off: tuple[int, int]) -> bool:
         """Return whether the person has reached that age on the evaluation day."""
@@ -95,20 +100,17 @@ def _variant(s, ctx: Ctx, doses, i: int):
         # The first injection that may count: one given before the first rule's minimum
         # age never chooses a schedule (an MMR dose at 5 months does not ask for 3 doses).
         j = i
-        m = v.rules[0].min_age if v.rules else None
-        if m is not None:
+        m = v.min0
+        if m is not None and j < n and doses[j][0] - ctx.birth < v.min0_days:
             floor = ctx.age(m)
             while j < n and doses[j][0] < floor:
                 j += 1
         first = doses[j] if j < n else None
-        if v.next_within is not None and first is not None:
-            if j + 1 >= n or doses[j + 1][0] >= shift(first[1], first[2], v.next_within):
-                continue
         if first is None:
             if v.dosed_only or v.products is not None:
                 continue
             if v.next_within is not None:  # a catch-up schedule: only once the age is reached
-                if not ctx.on >= ctx.age(v.first_from):
+                if not ctx.reached(v.first_from):
                     continue
                 return v
             if v.first_to is not None:
@@ -119,7 +121,12 @@ def _variant(s, ctx: Ctx, doses, i: int):
         else:
             if v.products is not None and first[3] not in v.products:
                 continue
+            if first[0] - ctx.birth < v.from_days:
+                continue
             if v.first_to is not None and not ctx.age(v.first_from) <= first[0] < ctx.age(v.first_to):
+                continue
+            if v.next_within is not None and \
+                    (j + 1 >= n or doses[j + 1][0] >= shift(first[1], first[2], v.next_within)):
                 continue
         return v
     return variants[-1]
@@ -187,7 +194,7 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
             return (DONE, i, prev, used, skipped)
         return _run_boosters(s, ctx, doses, i, prev, used)
     if stop < n:
-        note = (f" {s.name} : supposée faite, le rappel du {fmt(doses[stop][0])} en témoigne"
+        note = (f" {s.name} : supposée faite, un rappel en témoigne"
                 f" (vaccin de rappel, ou injection après {duration_text(s.assumed_from)}).")
         if v.next_within is None and len(s.variants) > 1 and k == 0:
             note += (" S'il n'y a jamais eu de vaccination dans l'enfance, un rattrapage est nécessaire :"
@@ -204,7 +211,7 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
         t = shift(prev[1], prev[2], r.after)
         if t > rec or r.age is None:
             rec = t
-            basis = f"{r.after_text} après la dose du {fmt(prev[0])}"
+            basis = f"{r.after_text} après la dose précédente"
     if s.not_before is not None and s.not_before > rec:
         rec, basis = s.not_before, f"pas avant le {fmt(s.not_before)}"
     if r.after_other is not None and other is not None:
@@ -245,7 +252,7 @@ def _run_boosters(s, ctx: Ctx, doses, i: int, prev, used):
     label = "Rappel (si nouvelle exposition)"
     if ctx.on < due:
         text = (f"{label} possible à partir du {fmt(due)}, {duration_text(s.booster_every)} "
-                f"après la dose du {fmt(last[0])}")
+                "après la dernière dose")
         return (PENDING, UP_TO_DATE, due, label, text, used, ())
     text = (f"Protection de la dose du {fmt(last[0])} à renouveler seulement avant une nouvelle "
             f"exposition (rappel possible depuis le {fmt(due)})")
@@ -272,7 +279,7 @@ def run_ladder(s, ctx: Ctx, doses, prev):
             j += 1
     rec = ctx.age(fixed)
     label = f"Rappel {fixed[0] // 12} ans"
-    since = f"dernier rappel le {fmt(last[0])}" if last else "aucun rappel enregistré"
+    since = "" if last else "aucun rappel enregistré"
     note = ""
     if skipped_age is not None:
         note = (f". Rendez-vous de {skipped_age[0] // 12} ans sauté : le dernier rappel date de "
@@ -378,22 +385,22 @@ def run_campaign(s, ctx: Ctx, doses, overlay: bool):
             why = (f"première vaccination avant {duration_text(s.two_doses_before)} : 2 doses à "
                    f"{duration_text(s.two_doses_gap)} d'intervalle, {label.lower()}")
             if not first:
-                why += f", {duration_text(s.two_doses_gap)} après la dose du {fmt(this[0][0])}"
+                why += f", {duration_text(s.two_doses_gap)} après la 1re dose"
             status = UP_TO_DATE if on < rec else DUE
             return (PENDING, status, rec, label2, sentence(status, label2, rec, why), this, ())
     if last is not None and last[0] >= opens:
         rec = n_start if gap is None else max(n_start, shift(last[1], last[2], gap))
-        text = f"{who} : dose de la saison faite le {fmt(last[0])} ; prochaine campagne le {fmt(rec)}"
+        text = f"{who} : dose de la saison faite ; prochaine campagne le {fmt(rec)}"
         return (PENDING, UP_TO_DATE, rec, n_label, text, used, ())
     rec, basis = start, f"{groups[0].who}, {label.lower()} du {fmt(start)} au {fmt(end - 1)}"
     if gap is not None and last is not None:
         t = shift(last[1], last[2], gap)
         if t > rec:
-            rec, basis = t, f"{groups[0].who}, {duration_text(gap)} après la dose du {fmt(last[0])}"
+            rec, basis = t, f"{groups[0].who}, {duration_text(gap)} après la dernière dose"
     if rec < end and on < end:
         status = UP_TO_DATE if on < rec else DUE
         return (PENDING, status, rec, label, sentence(status, label, rec, basis), used, ())
-    done = f"campagne terminée le {fmt(end - 1)}" if on >= end else f"dose récente le {fmt(last[0])}"
+    done = f"campagne terminée le {fmt(end - 1)}" if on >= end else "dose récente"
     return (PENDING, UP_TO_DATE, n_start, n_label, f"{who} : {done} ; prochaine campagne le {fmt(n_start)}",
             used, ())
 

@@ -13,7 +13,7 @@ from operator import itemgetter
 from typing import Iterable
 
 from cvn.schedule import series as S
-from cvn.schedule.rules import BASE_YEAR, FLAGS, calendar, duration_text
+from cvn.schedule.rules import BASE_YEAR, FLAGS, calendar, duration_text, month_length
 from cvn.schedule.series import COMPLETE, DONE, DUE, NOT_RECOMMENDED, NOT_YET, OVERDUE, PENDING, UP_TO_DATE, fmt
 
 __all__ = ["DoseRecord", "FLAGS", "Person", "Recommendation", "STATUSES", "evaluate"]
@@ -97,12 +97,13 @@ def _judge(prog, ctx: S.Ctx, doses):
             else:
                 conjugate = True
     dosed = bool(doses)
+    flags = ctx.flags
     for s in prog.chain:
-        if s.conditional and not S.applies(s, ctx, dosed):
+        if s.conditional and ((s.only_flags is not None and s.only_flags.isdisjoint(flags))
+                              or not S.applies(s, ctx, dosed)):
             first_skipped = first_skipped or s
             continue
         kind = s.kind
-        ctx.vname = None
         if kind == "doses":
             out = S.run_doses(s, ctx, doses, i, prev, poly_last)
         elif kind == "fixed_ages":
@@ -122,23 +123,19 @@ def _judge(prog, ctx: S.Ctx, doses):
     if notes:
         result = result[:4] + (result[4] + "".join(notes), result[5])
     for s in prog.overlays:
-        if s.conditional and not S.applies(s, ctx, dosed):
+        if (s.only_flags is not None and s.only_flags.isdisjoint(flags)) or \
+                (s.conditional and not S.applies(s, ctx, dosed)):
             continue
         out = S.run_pregnancy(s, ctx, doses) if s.kind == "pregnancy" else S.run_campaign(s, ctx, doses, True)
         if out is None:
             continue
         tail = "" if out[5] else _doses_text(out[5])
-        other = (out[1], out[2], out[3], _mandatory(s, ctx), f"{s.name}. {out[4]}.{tail}", s.id)
+        other = (out[1], out[2], out[3], (ctx.minor and s.is_mandatory(ctx.birth)), f"{s.name}. {out[4]}.{tail}", s.id)
         if s.kind == "pregnancy" or _better(other, result):
             # The dose of this pregnancy replaces any other for the disease (the pertussis
             # dose of pregnancy is also the adult booster; maternal RSV protects the baby).
             result = other
     return result
-
-
-def _mandatory(s, ctx: S.Ctx) -> bool:
-    """Return whether the series is a legal obligation for this person today (minors only)."""
-    return ctx.minor and s.is_mandatory(ctx.birth)
 
 
 def _better(a, b) -> bool:
@@ -151,8 +148,9 @@ def _better(a, b) -> bool:
 
 def _age_text(ctx: S.Ctx, ordinal: int) -> str:
     """Return the person's age on that day in French words (« 65 ans », « 11 mois »)."""
-    d, b = date.fromordinal(ordinal), date.fromordinal(ctx.birth)
-    months = (d.year - b.year) * 12 + d.month - b.month - (d.day < b.day)
+    d = date.fromordinal(ordinal)
+    idx = (d.year - BASE_YEAR) * 12 + d.month - 1
+    months = idx - ctx.bidx - (d.day < min(ctx.bday, month_length(idx)))
     return f"{months // 12} ans" if months >= 24 else f"{months} mois"
 
 
@@ -164,17 +162,20 @@ def _conclude(ctx: S.Ctx, outcome, counted, first_skipped, dosed: bool):
                 f"{first_skipped.who or 'personnes concernées'}.", first_skipped.id)
     s, out = outcome
     state = out[0]
-    name = ctx.vname or s.name
+    name = (ctx.vname or s.name) if s.named else s.name
     skipped = out[6] if state == PENDING else out[4]
     tail = "".join([f" Dose du {fmt(d[0])} non comptée ({why})." for d, why in skipped]) if skipped else ""
     if state == DONE:
-        return (COMPLETE, None, None, _mandatory(s, ctx),
+        return (COMPLETE, None, None, (ctx.minor and s.is_mandatory(ctx.birth)),
                 f"{name}. Schéma terminé.{_doses_text(counted)}{tail}", s.id)
     if state != PENDING:
         limit = f" après {duration_text(out[5])}" if out[5] else ""
         return (NOT_RECOMMENDED, None, None, False,
                 f"{name}. Plus proposé{limit}.{_doses_text(counted + out[3])}{tail}", s.id)
     status, rec, label, text, used = out[1], out[2], out[3], out[4], out[5]
+    if status == NOT_YET:
+        return (NOT_YET, rec, label, False,
+                f"{name}. Plus tard — à partir de {text or _age_text(ctx, rec)}, le {fmt(rec)}.{tail}", s.id)
     if s.contraindicated and status in (DUE, OVERDUE) and s.contraindicated & ctx.flags:
         why = ", ".join(sorted(_WHY.get(f, f) for f in s.contraindicated & ctx.flags))
         return (NOT_RECOMMENDED, None, None, False,
@@ -182,12 +183,14 @@ def _conclude(ctx: S.Ctx, outcome, counted, first_skipped, dosed: bool):
     if status == UP_TO_DATE and not dosed and rec is not None and rec >= ctx.not_yet_from:
         return (NOT_YET, rec, label, False,
                 f"{name}. Plus tard — à partir de {_age_text(ctx, rec)}, le {fmt(rec)}.{tail}", s.id)
-    mandatory = status != NOT_RECOMMENDED and _mandatory(s, ctx)
+    mandatory = status != NOT_RECOMMENDED and (ctx.minor and s.is_mandatory(ctx.birth))
     return (status, rec, label, mandatory, f"{name}. {text}.{_doses_text(used or counted[-1:])}{tail}", s.id)
 
 
 def _too_close(lives, gap: int) -> bool:
     """Return whether two live vaccines were given on different days less than gap days apart."""
+    if len(lives) == 2:
+        return 0 < abs(lives[0][0][0] - lives[1][0][0]) < gap
     days = sorted({item[0] for item, _ in lives})
     return any(0 < b - a < gap for a, b in zip(days, days[1:]))
 
@@ -265,23 +268,30 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
         if ds is None:
             ds = []
             limit = prog.undosed_limit
-            if limit is not None and (months >= limit[0] if limit[1] == 0 else ctx.reached(limit)) \
-                    and (prog.flag_any is None or prog.flag_any.isdisjoint(ctx.flags)):
-                # No injection and every age limit passed: the answer depends only on which
-                # series apply (birth cohort, sex, flags); it is computed once and shared.
+            passed = limit is not None and (months >= limit[0] if limit[1] == 0 else ctx.reached(limit)) \
+                and (prog.flag_any is None or prog.flag_any.isdisjoint(ctx.flags))
+            if passed or prog.all_conditional:
+                # No injection and either every age limit passed, or no series is for this
+                # person: the answer depends only on the birth cohort, sex and flags; it is
+                # computed once and shared.
                 if undosed is None:
-                    key = (bisect_right(cal.cohorts, ctx.birth), person.sex, ctx.flags)
+                    key = (bisect_right(cal.cohorts, ctx.birth), person.sex, ctx.flags, ctx.due is not None)
                     undosed = _UNDOSED.get(key)
                     if undosed is None:
                         undosed = _UNDOSED[key] = {}
-                known = undosed.get(code)
+                known = undosed.get(code if passed else prog.index)
                 if known is None:
-                    judged = _judge(prog, ctx, ds)
-                    known = undosed[code] = (judged, _recommendation(code, *judged, 0))
-                if code not in declared:
-                    append(known[1])
-                    continue
-                judged = known[0]
+                    if passed or not any(S.applies(s, ctx, False) for s in prog.all_series):
+                        judged = _judge(prog, ctx, ds)
+                        known = (judged, _recommendation(code, *judged, 0))
+                    else:
+                        known = False
+                    undosed[code if passed else prog.index] = known
+                if known:
+                    if code not in declared:
+                        append(known[1])
+                        continue
+                    judged = known[0]
         if judged is None:
             same = prog.same_as
             if same is not None and kept[same][0] == ds:

@@ -134,7 +134,7 @@ class Rule:
 
     __slots__ = ("label", "age", "win_to", "open", "after", "after_to", "min_age", "min_interval",
                  "superseded_at", "reuse_from", "products", "after_poly", "after_other", "infant", "age_text",
-                 "after_text", "source")
+                 "after_text", "source", "from_text", "min_days")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         self.label = raw["label"]
@@ -151,6 +151,8 @@ class Rule:
         else:
             self.after_text = duration_text(self.after) if self.after else ""
         self.min_age = _opt(raw, "min_age")
+        #: a day count from birth past which the minimum age is surely reached (31-day months)
+        self.min_days = self.min_age[0] * 31 + self.min_age[1] + 1 if self.min_age else 0
         self.min_interval = _opt(raw, "min_interval") or self.after
         self.superseded_at = _opt(raw, "superseded_at")
         reuse = _opt(raw, "reuse_within")
@@ -159,6 +161,8 @@ class Rule:
         self.after_poly = _opt(raw, "after_polysaccharide")
         self.after_other = _opt(raw, "after_other_product")
         self.infant = self.age is not None and self.age < infant_age
+        #: the recommended age in words, for « Plus tard — à partir de 65 ans »
+        self.from_text = duration_text(self.age) if self.age else None
         if window:
             self.age_text = f"entre {range_text(self.age, self.win_to)}"
         elif self.open:
@@ -173,7 +177,8 @@ class Variant:
     """An alternative list of doses, chosen by the first injection, the age or the flags."""
 
     __slots__ = ("first_from", "first_to", "products", "flags", "dosed_only", "until", "rules", "source",
-                 "next_within", "name", "min0", "min0_days", "from_days")
+                 "next_within", "name", "min0", "min0_days", "from_days", "from_days_max", "to_days_min",
+                 "to_days_max")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         first = raw.get("first_dose_age")
@@ -194,6 +199,9 @@ class Variant:
         self.min0_days = self.min0[0] * 31 + self.min0[1] + 1 if self.min0 else 0
         #: a day count below which no date has reached first_from (28-day months: a lower bound)
         self.from_days = self.first_from[0] * 28 + self.first_from[1] if self.first_from else 0
+        self.from_days_max = self.first_from[0] * 31 + self.first_from[1] + 1 if self.first_from else 0
+        self.to_days_min = self.first_to[0] * 28 + self.first_to[1] if self.first_to else 0
+        self.to_days_max = self.first_to[0] * 31 + self.first_to[1] + 1 if self.first_to else 0
 
 
 
@@ -222,7 +230,7 @@ class Series:
                  "variants", "label", "source",
                  "ages", "ladder", "every", "skip", "max_gap", "late_age", "max_gap_late", "who_all",
                  "opens", "start", "end", "min_interval", "eligible", "lookback", "conditional", "by_age",
-                 "booster_before", "seasons", "count_products", "first_dose_before", "weeks", "two_doses_before", "two_doses_gap", "decision")
+                 "booster_before", "seasons", "count_products", "first_dose_before", "named", "only_flags", "weeks", "two_doses_before", "two_doses_gap", "decision")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         self.id = raw["id"]
@@ -256,6 +264,10 @@ class Series:
             self.variants = (Variant({"dose": raw["dose"], "source": self.source}, infant_age),)
         else:
             self.variants = tuple(Variant(v, infant_age) for v in raw.get("variant", ()))
+        #: flags without which the series never applies (no exception once dosed): a fast check
+        self.only_flags = self.flags if self.flags and not self.applies_if_dosed else None
+        #: some variant has its own name (shown in reasons instead of the series')
+        self.named = any(v.name for v in self.variants)
         if self.kind == "doses" and not self.variants:
             raise ValueError(f"series {self.id}: no dose")
         self.ages = self.ladder = tuple(parse_duration(a) for a in raw.get("ages", ()))
@@ -305,7 +317,7 @@ class Program:
     """Everything the calendar says about one disease: the chain and the overlays."""
 
     __slots__ = ("code", "label", "chain", "overlays", "key", "same_as", "optional", "polysaccharide",
-                 "undosed_limit", "index", "shared", "flag_any")
+                 "undosed_limit", "index", "shared", "flag_any", "all_series", "all_conditional")
 
     def __init__(self, code: str, label: str, series: list[Series]):
         self.code = code
@@ -320,6 +332,9 @@ class Program:
         #: whether an injection may be a polysaccharide vaccine that delays the next one
         self.polysaccharide = any(r.after_poly for s in series for v in s.variants for r in v.rules)
         #: age from which, without injections, every series has given up: the answer is then fixed
+        self.all_series = tuple(series)
+        #: every series is for some people only: without injections, one may apply to nobody here
+        self.all_conditional = all(s.conditional for s in series)
         #: flags of the series for some groups only: with one of them the answer is never shared
         flagged = [f for s in series if s.flags for f in s.flags]
         self.flag_any = frozenset(flagged) if flagged else None

@@ -94,8 +94,11 @@ def _variant(s, ctx: Ctx, doses, i: int):
     if len(variants) == 1:
         return variants[0]
     n = len(doses)
+    lived = ctx.on - ctx.birth
     for v in variants:
         if v.flags is not None and not (v.flags & ctx.flags):
+            continue
+        if lived < v.from_days:  # too young for this variant, with or without an injection
             continue
         # The first injection that may count: one given before the first rule's minimum
         # age never chooses a schedule (an MMR dose at 5 months does not ask for 3 doses).
@@ -121,10 +124,16 @@ def _variant(s, ctx: Ctx, doses, i: int):
         else:
             if v.products is not None and first[3] not in v.products:
                 continue
-            if first[0] - ctx.birth < v.from_days:
+            days = first[0] - ctx.birth
+            if days < v.from_days:
                 continue
-            if v.first_to is not None and not ctx.age(v.first_from) <= first[0] < ctx.age(v.first_to):
-                continue
+            if v.first_to is not None:
+                # Day counts settle most cases without computing the two ages.
+                if days >= v.to_days_max:
+                    continue
+                if not (v.from_days_max <= days < v.to_days_min) and \
+                        not ctx.age(v.first_from) <= first[0] < ctx.age(v.first_to):
+                    continue
             if v.next_within is not None and \
                     (j + 1 >= n or doses[j + 1][0] >= shift(first[1], first[2], v.next_within)):
                 continue
@@ -136,10 +145,12 @@ def _assumed_stop(s, ctx: Ctx, doses, i: int) -> int:
     """Return the index of the first injection showing the series was done earlier."""
     adult = ctx.age(s.assumed_from) if s.assumed_from else FAR
     products = s.assumed_products
-    floor = ctx.age(s.booster_before) if s.booster_before is not None else 0
     for j in range(i, len(doses)):
         product = doses[j][3]
-        if (product in products and doses[j][0] >= floor) or (product is None and doses[j][0] >= adult):
+        if product in products:
+            if s.booster_before is None or doses[j][0] >= ctx.age(s.booster_before):
+                return j
+        elif product is None and doses[j][0] >= adult:
             return j
     return len(doses)
 
@@ -148,7 +159,8 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
     """Count injections into the dose rules of a series; say what comes next."""
     n = len(doses)
     v = s.variants[0] if len(s.variants) == 1 else _variant(s, ctx, doses, i)
-    ctx.vname = v.name
+    if s.named:
+        ctx.vname = v.name
     rules = v.rules
     age = ctx.age
     until = v.until or s.until
@@ -156,7 +168,9 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
     k, used, skipped, other = 0, [], [], None
     stop = n if s.assumed_products is None or v.next_within is not None else _assumed_stop(s, ctx, doses, i)
     booster = s.assumed_products if s.booster_before is not None else None
-    booster_age = age(s.booster_before) if booster is not None else 0
+    if s.first_dose_before is not None and i < stop and doses[i][0] >= age(s.first_dose_before):
+        # An injection at that age cannot start this series: it goes to the next one.
+        return (ABANDONED, i, prev, used, skipped, s.first_dose_before)
     count = len(rules)
     while k < count:
         r = rules[k]
@@ -169,15 +183,13 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
             continue
         if nxt is None:
             break
-        if not used and s.first_dose_before is not None and nxt[0] >= age(s.first_dose_before):
-            return (ABANDONED, i, prev, used, skipped, s.first_dose_before)
         i += 1
         if len(nxt) > 4:
             skipped.append((nxt, nxt[4]))
-        elif booster is not None and nxt[3] in booster and nxt[0] < booster_age:
+        elif booster is not None and nxt[3] in booster and nxt[0] < age(s.booster_before):
             skipped.append((nxt, "vaccin de rappel à dose réduite en antigènes, qui ne remplace pas "
                                  f"une dose de primovaccination avant {duration_text(s.booster_before)}"))
-        elif r.min_age is not None and nxt[0] < age(r.min_age):
+        elif r.min_age is not None and nxt[0] - ctx.birth < r.min_days and nxt[0] < age(r.min_age):
             skipped.append((nxt, f"avant l'âge minimal de {duration_text(r.min_age)}"))
         elif prev is not None and r.min_interval is not None and \
                 nxt[0] < shift(prev[1], prev[2], r.min_interval):
@@ -225,6 +237,10 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
                              "donné après un vaccin conjugué")
     if rec >= until_ord:
         return (ABANDONED, i, prev, used, skipped, until)
+    if not doses and rec >= ctx.not_yet_from:
+        # Never started and more than a year away: "not yet" (the sentence is the age, if known).
+        return (PENDING, NOT_YET, rec, r.label, r.from_text if r.age is not None and rec == age(r.age) else None,
+                used, skipped)
     end = None
     if not r.open:
         if r.win_to is not None:

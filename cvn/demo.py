@@ -168,11 +168,13 @@ def load_status(doctor: User, patient: User) -> list[str]:
     if not grandfather.flags:
         set_flags(doctor, grandfather, ["chronic_heart_lung"])
     if not mine.flags:
-        set_flags(patient, mine, ["pregnant"])  # pertussis, influenza and Covid-19 become due
+        # Term in 18 weeks: 23 weeks of amenorrhoea, inside the pertussis window (20-36 weeks).
+        set_flags(patient, mine, ["pregnant"], (today() + timedelta(weeks=18)).isoformat())
     if not alerts.is_subscribed(patient, mine):
         alerts.subscribe(patient, mine, True)
     stats = alerts.run_daily()
-    return ["  Éloïse a déclaré une grossesse : coqueluche, grippe et Covid-19 deviennent à faire ;",
+    return ["  Éloïse a déclaré une grossesse (terme dans 18 semaines) : la dose de coqueluche de la grossesse"
+            " est datée (20 à 36 semaines), le VRS maternel l'est aussi en saison ;",
             f"  alertes par e-mail activées par la patiente ({stats.messages} alerte(s) dans la boîte d’envoi)."]
 
 

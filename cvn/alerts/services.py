@@ -222,9 +222,10 @@ def run_daily(on: date | None = None, once_a_day: bool = False) -> RunStats:
 
 
 def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
-    people = {cid: Person(birth, getattr(sex, "value", sex), frozenset(flags or ()))
-              for cid, birth, sex, flags in db.session.execute(
-                  select(Carnet.id, Carnet.birth_date, Carnet.sex, Carnet.flags)
+    people = {cid: Person(birth, getattr(sex, "value", sex), frozenset(flags or ()),
+                          due if "pregnant" in (flags or ()) else None)
+              for cid, birth, sex, flags, due in db.session.execute(
+                  select(Carnet.id, Carnet.birth_date, Carnet.sex, Carnet.flags, Carnet.pregnancy_due_on)
                   .where(Carnet.id.in_(carnet_ids))).tuples()}
     records = records_by_carnet(carnet_ids)
     candidates, checks = {}, []

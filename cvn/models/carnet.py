@@ -54,8 +54,11 @@ class Carnet(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     #: Situations that change recommendations: pregnant, immunocompromised,
-    #: chronic_heart_lung, asplenia, bcg_risk (set by owners or professionals).
+    #: chronic_heart_lung, asplenia, complement_deficiency, hiv, msm, bcg_risk (set by owners or professionals).
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Expected term (date prévue d'accouchement) of the current pregnancy, with the
+    #: "pregnant" flag: dates the pertussis (20-36 weeks) and maternal RSV doses.
+    pregnancy_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: Last change to the carnet or its doses: orders the patientèle.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

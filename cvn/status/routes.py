@@ -18,7 +18,10 @@ bp = Blueprint("status", __name__)
 def set_flags(public_id: str):
     """Record the holder's situations (owners and professionals with access)."""
     carnet = get_carnet(public_id)
-    services.set_flags(current_user, carnet, request.form.getlist("flags"))
+    try:
+        services.set_flags(current_user, carnet, request.form.getlist("flags"), request.form.get("due_date", ""))
+    except services.SituationError as error:
+        return sections.show(carnet, "statut", request.args, status=422, situation_error=str(error))
     if wants_fragment():
         response = make_response(sections.show(carnet, "statut", request.args,
                                                saved=_("Situation enregistrée : le statut vaccinal en tient compte.")))

@@ -203,6 +203,7 @@ def test_every_change_answers_its_fragment_and_announces_it(auth, client, pro, c
     added = client.post(f"/carnets/{carnet.public_id}/doses",
                         data={"product": "Hexyon", "administered_on": "2024-04-10"}, headers=HTMX)
     assert added.headers["HX-Trigger"] == "carnet-changed"
+    assert added.headers["HX-Push-Url"] == f"/carnets/{carnet.public_id}/doses"  # reload and Back land on Doses
     new_row = one(added, ".dose[data-focus]")  # focus goes to the new row
     dose_id = int(new_row["id"].removeprefix("dose-"))
     corrected = client.post(f"/carnets/{carnet.public_id}/doses/{dose_id}/modifier",

@@ -63,13 +63,20 @@ def statements_of(client, url: str, headers=None) -> list[str]:
     return [s for s in seen if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
 
 
+@pytest.mark.parametrize("who", ["pro", "owner"])
 @pytest.mark.parametrize("path", ["", "/doses"])
 def test_the_carnet_page_runs_the_same_few_statements_for_5_and_50_doses(app, auth, client, pro, create_carnet,
-                                                                           path):
-    auth.login(pro)
+                                                                           create_patient, path, who):
     small, large = create_carnet(pro, last_name="Petit"), create_carnet(pro, last_name="Grand")
     hexyon_series(pro, small, 5)
     hexyon_series(pro, large, 50)
+    reader = pro
+    if who == "owner":
+        reader = create_patient()
+        for carnet in (small, large):
+            sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                          reader, BIRTH, True)
+    auth.login(reader)
     few = statements_of(client, f"/carnets/{small.public_id}{path}")
     many = statements_of(client, f"/carnets/{large.public_id}{path}")
     assert few and len(few) == len(many), (few, many)

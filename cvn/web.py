@@ -49,6 +49,12 @@ def carnet_changed(response: Response, event: str = CARNET_CHANGED) -> Response:
     return response
 
 
+def push_url(response: Response, location: str) -> Response:
+    """Tell htmx which address the swapped content has (the address bar and Back follow)."""
+    response.headers["HX-Push-Url"] = location
+    return response
+
+
 def see_other(endpoint: str, **values) -> Response:
     """Redirect after a change: 303 for a form post, ``HX-Redirect`` for htmx."""
     return redirect_url(url_for(endpoint, **values))

@@ -7,7 +7,7 @@ header and the status refresh themselves.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, render_template, request
+from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,7 +19,7 @@ from cvn.clock import today
 from cvn.models import Sex
 from cvn.schedule.catalogue import disease_label, product_by_name, products
 from cvn.status.services import FLAGS, STATUS_LABELS
-from cvn.web import carnet_changed, render, see_other, wants_fragment
+from cvn.web import carnet_changed, push_url, render, see_other, wants_fragment
 
 bp = Blueprint("carnets", __name__)
 
@@ -132,6 +132,7 @@ def add_dose(public_id: str):
         doses = services.live_doses(carnet)
         response = make_response(sections.page(carnet, "doses", loaded=doses, saved=message, new_dose=dose.id,
                                        **sections.doses_part(carnet, doses, None)))
+        push_url(response, url_for("carnets.section", public_id=carnet.public_id, section="doses"))
         return carnet_changed(response)
     flash(message, "success")
     return see_other("carnets.section", public_id=carnet.public_id, section="doses", _anchor=f"dose-{dose.id}")

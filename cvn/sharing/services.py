@@ -201,7 +201,10 @@ def claim(invitation: Invitation, user: User, birth_date: date, attested: bool) 
     carnet = invitation.carnet
     if invitation.target == InvitationTarget.HOLDER and has_owner(carnet) and not (
             invitation.created_by is not None and is_owner(invitation.created_by, carnet)):
-        raise ClaimError("owner_consent", invitation)  # issued by a professional before the first claim
+        db.session.refresh(invitation)  # consumed meanwhile by a concurrent claim? then say "used"
+        state = invitation.state(now)
+        # else: issued by a professional before the first claim
+        raise ClaimError(state.value if state != InvitationState.PENDING else "owner_consent", invitation)
     still_pending = (Invitation.id == invitation.id, Invitation.used_at.is_(None),
                      Invitation.revoked_at.is_(None), Invitation.locked_at.is_(None),
                      Invitation.expires_at > now)

@@ -107,7 +107,7 @@ def import_confirm(public_id: str):
     added = services.apply_import(current_user, carnet, [Planned.from_dict(d) for d in pending["doses"]])
     flash(_("%(n)s dose(s) importée(s), déclarée(s) en attente de validation par un professionnel de santé.",
             n=len(added)), "success")
-    return see_other("carnets.show", public_id=carnet.public_id, _anchor="doses")
+    return see_other("carnets.section", public_id=carnet.public_id, section="doses")
 
 
 @bp.get("/carnets/<public_id>/attestation")

@@ -151,7 +151,10 @@ def load_owner_story(doctor: User, patient: User, carnet: Carnet) -> list[str]:
         carnets.record_dose(patient, carnet, carnets.DoseInput("Comirnaty", [], today() - timedelta(days=90),
                                                                note="Centre de vaccination de la mairie."))
     return ["  une dose déclarée par la patiente attend la validation de Dr Martin (« À valider ») ;",
-            "  la pharmacienne pharma.petit@demo.cvn.fr a un carnet archivé (partage arrêté) ;"]
+            "  écran du carnet d’Éloïse : en-tête (statut en une ligne), « Enregistrer une dose » / « Déclarer une "
+            f"dose », puis Statut, Doses, Partage, Historique : /carnets/{carnet.public_id}/doses ;",
+            "  la pharmacienne pharma.petit@demo.cvn.fr a un carnet dans « Carnets archivés » (partage arrêté) ; "
+            f"l’ancienne adresse /carnets/{carnet.public_id} le lui dit et mène à sa copie ;"]
 
 
 def load_status(doctor: User, patient: User) -> list[str]:
@@ -174,8 +177,8 @@ def load_status(doctor: User, patient: User) -> list[str]:
         alerts.subscribe(patient, mine, True)
     stats = alerts.run_daily()
     return ["  Éloïse a déclaré une grossesse (terme dans 18 semaines) : la dose de coqueluche de la grossesse"
-            " est datée (20 à 36 semaines), le VRS maternel l'est aussi en saison ;",
-            f"  alertes par e-mail activées par la patiente ({stats.messages} alerte(s) dans la boîte d’envoi)."]
+            " est datée (20 à 36 semaines), le VRS maternel l’est aussi en saison ;",
+            f"  alertes par e-mail activées par la patiente ({_count(stats.messages, 'alerte')} dans la boîte d’envoi)."]
 
 
 def load_own_carnet(doctor: User, patient: User) -> list[str]:
@@ -225,6 +228,11 @@ def load_failed_mail(admin: User) -> list[str]:
     return ["  un e-mail en échec attend l’administratrice (« E-mails en échec », bouton « Renvoyer »)."]
 
 
+def _count(n: int, noun: str) -> str:
+    """Say "1 carnet", "3 carnets"."""
+    return f"{n} {noun}{'s' if n > 1 else ''}"
+
+
 def load() -> list[str]:
     """Load everything; return lines to print."""
     created, users = load_accounts()
@@ -233,7 +241,7 @@ def load() -> list[str]:
     shared += load_status(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_own_carnet(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_failed_mail(users["admin@demo.cvn.fr"])
-    lines = [f"Données de démonstration : {created} compte(s), {opened} carnet(s) créés.",
+    lines = [f"Données de démonstration : {_count(created, 'compte')} et {_count(opened, 'carnet')} créés.",
              f"Mot de passe de tous les comptes : {PASSWORD}", *second_factor_lines(), *shared]
     for spec in ACCOUNTS:
         kind = "administrateur" if spec.get("is_admin") else (

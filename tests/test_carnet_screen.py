@@ -217,9 +217,22 @@ def test_every_change_answers_its_fragment_and_announces_it(auth, client, pro, c
     assert corrected.headers["HX-Trigger"] == "carnet-changed" and one(corrected, f"#dose-{dose_id}")
     flags = client.post(f"/carnets/{carnet.public_id}/situation", data={"flags": ["bcg_risk"]}, headers=HTMX)
     assert flags.headers["HX-Trigger"] == "carnet-summary-changed" and one(flags, "#statut")
+    owner = create_patient()
+    sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                  owner, BIRTH, True)
+    declared = [services.record_dose(owner, carnet, services.DoseInput("Priorix", [], date(2025, 2, day)))
+                for day in (10, 11)]
+    validated = client.post(f"/carnets/{carnet.public_id}/doses/{declared[0].id}/valider", headers=HTMX)
+    refused = client.post(f"/carnets/{carnet.public_id}/doses/{declared[1].id}/refuser",
+                          data={"reason": "Pas de trace"}, headers=HTMX)
+    for response in (validated, refused):
+        assert response.status_code == 200 and response.headers["HX-Trigger"] == "carnet-changed"
+    assert one(validated, ".dose[data-focus]") and one(refused, ".dose[data-focus]")
+    panel = client.post(f"/carnets/{carnet.public_id}/invitations/code", data={"channel": "link"}, headers=HTMX)
+    assert panel.status_code == 404  # handed over: only its owners share now
     header = client.get(f"/carnets/{carnet.public_id}/resume", headers=HTMX)
     assert "<html" not in header.get_data(as_text=True)
-    assert text(one(header, "#status-line")).startswith("1 dose")
+    assert text(one(header, "#status-line")).startswith("3 doses")  # Hexyon, Priorix validated, Priorix refused
     assert one(header, "#carnet-header")["hx-trigger"].startswith("carnet-changed from:body")
 
 

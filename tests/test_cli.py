@@ -11,6 +11,7 @@ def test_demo_is_idempotent_and_prints_credentials(runner):
     first = runner.invoke(args=["cvn", "demo"])
     assert first.exit_code == 0, first.output
     assert DEMO_PASSWORD in first.output and "dr.martin@demo.cvn.fr" in first.output
+    assert "Statut, Doses, Partage, Historique" in first.output and "Carnets archivés" in first.output
     second = runner.invoke(args=["cvn", "demo"])
     assert second.exit_code == 0
     assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS)

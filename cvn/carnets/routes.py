@@ -83,6 +83,7 @@ def summary(public_id: str):
     carnet = get_carnet(public_id)
     if not wants_fragment():
         return see_other("carnets.show", public_id=carnet.public_id)
+    record_read(carnet, current_user)  # a read like any other (the same consultation: no new event)
     doses = services.live_doses(carnet)
     return render("carnets/show.html", block="carnet_header", **sections.base(carnet),
                   **sections.header(carnet, doses))
@@ -114,6 +115,7 @@ def new_dose(public_id: str):
     carnet = get_carnet(public_id)
     if not permissions(current_user, carnet).record:
         abort(404)
+    record_read(carnet, current_user)
     return sections.page(carnet, "nouvelle", **sections.dose_form())
 
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from cvn.inputs import page_number
-from cvn.web import render, wants_fragment
-
 from cvn.access import permissions
 from cvn.alerts.services import is_subscribed
 from cvn.archives.services import accesses
@@ -19,11 +16,13 @@ from cvn.audit import trail_page
 from cvn.carnets import services
 from cvn.carnets.forms import DoseForm
 from cvn.clock import today
+from cvn.inputs import page_number
 from cvn.models import Carnet, Dose, DoseState, InvitationTarget
 from cvn.schedule.catalogue import products
 from cvn.sharing.panel import panel
 from cvn.sharing.services import owners
 from cvn.status.services import grouped, overview, status_from_doses
+from cvn.web import render, wants_fragment
 
 #: The sections, in the order of the tabs: URL slug → French label.
 SECTIONS = {"statut": "Statut", "doses": "Doses", "partage": "Partage", "historique": "Historique"}
@@ -44,7 +43,7 @@ def header(carnet: Carnet, doses: list[Dose], recommendations=None) -> dict:
                 pending=sum(1 for d in doses if d.state == DoseState.DECLARED))
 
 
-def status_part(carnet: Carnet, doses: list[Dose]) -> dict:
+def status_part(carnet: Carnet, doses: list[Dose]) -> tuple[dict, list]:
     """Return the Statut section's context (and the recommendations, for the header)."""
     recommendations = status_from_doses(carnet, doses)
     perms = permissions(current_user, carnet)

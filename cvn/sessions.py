@@ -19,6 +19,11 @@ for everybody, and creates its table outside Alembic. Here:
   of its own with a hashed token: for a patient it opens a new session when
   none is alive; for a professional it only spares the code step, the password
   is asked again after 30 minutes of inactivity;
+- a visitor's session that holds nothing but the CSRF secret (every page carries
+  a token) gets no row: the secret travels in a signed cookie of its own
+  (``cvn_csrf``, a signed double-submit cookie, valid 12 hours), so anonymous
+  pages write nothing; the first other key (a flash, a log-in, an invitation
+  being claimed) makes it a normal row-backed session, token kept;
 - with the database unreachable, a session that cannot be loaded or saved
   makes the answer the 503 page (``cvn.errors``), never a 500 or a 400: the
   session is opened empty and marked ``unavailable``, and the first
@@ -39,6 +44,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 from werkzeug.datastructures import CallbackDict
 
@@ -57,6 +63,10 @@ DEVICE_LIFETIME = timedelta(days=30)
 #: Last activity is written at most this often (the idle check is that precise).
 TOUCH_EVERY = timedelta(seconds=60)
 DEVICE_COOKIE = "cvn_appareil"
+CSRF_COOKIE = "cvn_csrf"
+#: Session keys a visitor's session may hold and still live in the signed cookie alone (Flask-Login
+#: marks a visitor's non-empty session not fresh; only the CSRF secret is kept).
+LIGHT_KEYS = frozenset({"csrf_token", "_fresh"})
 
 
 def cookie_name(app: Flask) -> str:
@@ -66,6 +76,26 @@ def cookie_name(app: Flask) -> str:
 
 def device_cookie_name(app: Flask) -> str:
     return "__Host-" + DEVICE_COOKIE if app.config.get("SESSION_COOKIE_SECURE") else DEVICE_COOKIE
+
+
+def csrf_cookie_name(app: Flask) -> str:
+    return "__Host-" + CSRF_COOKIE if app.config.get("SESSION_COOKIE_SECURE") else CSRF_COOKIE
+
+
+def _csrf_signer(app: Flask) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(app.secret_key, salt="cvn-csrf-cookie")
+
+
+def _light_data(app: Flask, req) -> dict:
+    """Return the visitor's CSRF secret from its signed cookie ({} when absent, forged or too old)."""
+    raw = req.cookies.get(csrf_cookie_name(app))
+    if not raw or len(raw) > 200:
+        return {}
+    try:
+        token = _csrf_signer(app).loads(raw, max_age=int(ABSOLUTE.total_seconds()))
+    except BadSignature:
+        return {}
+    return {"csrf_token": token} if isinstance(token, str) else {}
 
 
 def limits_for(user: User | None) -> tuple[timedelta, timedelta]:
@@ -122,6 +152,8 @@ class ServerSession(CallbackDict, SessionMixin):
         self.clear_device_cookie = False
         #: The database error met while loading the session (the request then gets the 503 page).
         self.unavailable: BaseException | None = None
+        #: The CSRF secret the signed cookie brought (a visitor's session without a row).
+        self.light_token: str | None = None
 
 
 def bind(user: User, method: str, device_id: int | None = None) -> None:
@@ -180,7 +212,9 @@ class ServerSessionInterface(SessionInterface):
                     opened.touch = now - row.last_seen_at >= TOUCH_EVERY
                     return opened
             expired = row.id if row is not None else None
-        fresh = ServerSession()
+        light = _light_data(app, req)
+        fresh = ServerSession(light)
+        fresh.light_token = light.get("csrf_token")
         if expired is not None:
             fresh.drop.add(expired)
         _restore_from_device(fresh, req, now)
@@ -209,11 +243,21 @@ class ServerSessionInterface(SessionInterface):
             db.session.execute(delete(WebSession).where(WebSession.id.in_(sess.drop)))
         if sess.accessed:
             response.vary.add("Cookie")
+        light = csrf_cookie_name(app)
         if sess.rotate or sess.sid is None:
             if sess.sid is not None:
                 db.session.execute(delete(WebSession).where(WebSession.id == sess.sid))
                 sess.sid = None
-            if dict(sess) or sess.binding:
+            data = dict(sess)
+            light_only = not sess.binding and set(data) <= LIGHT_KEYS
+            if light_only and "csrf_token" in data:
+                # Only the CSRF secret: no row, a signed cookie (rewritten only when it changes).
+                if data["csrf_token"] != sess.light_token or sess.rotate:
+                    response.set_cookie(light, _csrf_signer(app).dumps(data["csrf_token"]), httponly=True,
+                                        secure=secure, samesite=samesite, path="/")
+                if name in request.cookies:
+                    response.delete_cookie(name, domain=domain, path=path, secure=secure, samesite=samesite)
+            elif not light_only:
                 raw = secrets.token_urlsafe(32)
                 key_hash = hash_token(raw)
                 binding = dict(sess.binding or {})
@@ -228,8 +272,13 @@ class ServerSessionInterface(SessionInterface):
                         RememberedDevice.id == binding["device_id"]).values(last_used_at=now))
                 response.set_cookie(name, raw, httponly=True, secure=secure, samesite=samesite,
                                     domain=domain, path=path)
-            elif name in request.cookies:
-                response.delete_cookie(name, domain=domain, path=path, secure=secure, samesite=samesite)
+                if light in request.cookies:
+                    response.delete_cookie(light, path="/", secure=secure, samesite=samesite)
+            else:
+                for gone in (name, light):
+                    if gone in request.cookies:
+                        response.delete_cookie(gone, path=path if gone == name else "/", domain=domain
+                                               if gone == name else None, secure=secure, samesite=samesite)
         else:
             values = {}
             if sess.modified:

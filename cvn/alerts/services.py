@@ -8,13 +8,14 @@ same dose twice, and nothing is lost if it stops half-way.
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import String, Text, bindparam, cast, or_, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,12 +23,10 @@ from cvn.access import is_owner
 from cvn.carnets.services import AccessLost, audit
 from cvn.clock import today, utcnow
 from cvn.extensions import db
-from cvn.models import AlertSent, AlertSubscription, Carnet, JobLock, Ownership, User
+from cvn.models import AlertSent, AlertSubscription, Carnet, Dose, DoseState, JobLock, Ownership, User
 from cvn.outbox.services import queue_mail
 from cvn.schedule.catalogue import disease_label
-from cvn.schedule.engine import evaluate
-from cvn.schedule.engine import Person
-from cvn.status.services import records_by_carnet
+from cvn.schedule.engine import DoseRecord, Person, evaluate
 from cvn.web import absolute_url
 
 #: Doses due within this many days are announced ahead.
@@ -95,19 +94,52 @@ def unsubscribe_with(token: str) -> Carnet | None:
 
 # --- The daily job ------------------------------------------------------------
 
-def _known_keys(carnet_ids: list[int]) -> set[tuple]:
-    """Return the announcements already made for these carnets (most days, all of them)."""
-    table = AlertSent.__table__
-    return set(db.session.execute(select(table.c.carnet_id, table.c.disease, table.c.dose, table.c.due_date)
-                                  .where(table.c.carnet_id.in_(carnet_ids))).tuples())
+def _cached_json(cache: dict, raw: str | None) -> tuple:
+    """Decode a JSON list once per distinct text (a handful of products and flag sets repeat)."""
+    if raw is None:
+        return ()
+    value = cache.get(raw)
+    if value is None:
+        value = cache[raw] = tuple(json.loads(raw))
+    return value
+
+
+def _people_and_records(first: int, last: int, wanted: set[int]) -> tuple[dict[int, Person], dict[int, list]]:
+    """Read the holders and the engine's dose records of carnets ``first``…``last`` (one id range).
+
+    A range, not an ``IN`` list: the doses stream ordered by carnet through the
+    ``(carnet_id, state)`` index. JSON columns come as text and are decoded once
+    per distinct value, enums as their stored strings (no per-row conversions).
+    """
+    cache: dict[str, tuple] = {}
+    carnet, dose = Carnet.__table__.c, Dose.__table__.c
+    people = {cid: Person(birth, sex, frozenset(_cached_json(cache, flags)))
+              for cid, birth, sex, flags in db.session.execute(
+                  select(carnet.id, carnet.birth_date, type_coerce(carnet.sex, String),
+                         cast(carnet.flags, Text)).where(carnet.id.between(first, last))).tuples()
+              if cid in wanted}
+    records: dict[int, list] = defaultdict(list)
+    validated, rejected = DoseState.VALIDATED.value, DoseState.REJECTED.value
+    rows = db.session.execute(
+        select(dose.carnet_id, dose.administered_on, cast(dose.diseases, Text), dose.product_code,
+               type_coerce(dose.state, String))
+        .where(dose.carnet_id.between(first, last), dose.deleted_at.is_(None),
+               type_coerce(dose.state, String) != rejected)
+        .order_by(dose.carnet_id)).tuples()
+    for cid, on, diseases, product, state in rows:
+        if cid in wanted:
+            records[cid].append(DoseRecord(date=on, diseases=_cached_json(cache, diseases), product=product,
+                                           validated=state == validated))
+    return people, records
 
 
 def _insert_new(keys: set[tuple]) -> list[tuple]:
     """Insert announcements; return the keys this process inserted.
 
-    "On conflict do nothing returning" under the unique key: a key a concurrent
-    worker inserted after our read of the known keys is not returned here, so
-    only one process writes its message.
+    "On conflict do nothing returning" under the unique key is the only check:
+    a key announced before (by an earlier run, or by a concurrent worker a
+    moment ago) is not returned here, so only one process writes its message,
+    and the keys already sent are never read back.
     """
     if not keys:
         return []
@@ -222,11 +254,7 @@ def run_daily(on: date | None = None, once_a_day: bool = False) -> RunStats:
 
 
 def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
-    people = {cid: Person(birth, getattr(sex, "value", sex), frozenset(flags or ()))
-              for cid, birth, sex, flags in db.session.execute(
-                  select(Carnet.id, Carnet.birth_date, Carnet.sex, Carnet.flags)
-                  .where(Carnet.id.in_(carnet_ids))).tuples()}
-    records = records_by_carnet(carnet_ids)
+    people, records = _people_and_records(carnet_ids[0], carnet_ids[-1], set(carnet_ids))
     candidates, checks = {}, []
     for cid in carnet_ids:
         stats.carnets += 1
@@ -234,15 +262,14 @@ def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
         checks.append({"cid": cid, "at": utcnow(), "next": next_check})
         for rec in items:
             candidates[(cid, rec.disease, rec.dose or "", rec.next_date)] = rec
-    # Reads end here; the writes below are one transaction (checks, keys, messages).
-    new = set(candidates) - _known_keys(carnet_ids) if candidates else set()
+    # Reads end here; the writes below are one transaction (keys, checks, messages).
+    fresh: dict[int, list] = defaultdict(list)
+    for key in _insert_new(set(candidates)):
+        fresh[key[0]].append(candidates[key])
     table = AlertSubscription.__table__
     db.session.connection().execute(
         update(table).where(table.c.carnet_id == bindparam("cid"))
         .values(checked_at=bindparam("at"), next_check_on=bindparam("next")), checks)
-    fresh: dict[int, list] = defaultdict(list)
-    for key in _insert_new(new):
-        fresh[key[0]].append(candidates[key])
     if not fresh:
         db.session.commit()
         return  # most days: everything due was announced already

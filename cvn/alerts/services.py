@@ -8,7 +8,6 @@ same dose twice, and nothing is lost if it stops half-way.
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ from cvn.models import AlertSent, AlertSubscription, Carnet, Dose, DoseState, Jo
 from cvn.outbox.services import queue_mail
 from cvn.schedule.catalogue import disease_label
 from cvn.schedule.engine import DoseRecord, Person, evaluate
+from cvn.status.services import cached_list
 from cvn.web import absolute_url
 
 #: Doses due within this many days are announced ahead.
@@ -94,16 +94,6 @@ def unsubscribe_with(token: str) -> Carnet | None:
 
 # --- The daily job ------------------------------------------------------------
 
-def _cached_json(cache: dict, raw: str | None) -> tuple:
-    """Decode a JSON list once per distinct text (a handful of products and flag sets repeat)."""
-    if raw is None:
-        return ()
-    value = cache.get(raw)
-    if value is None:
-        value = cache[raw] = tuple(json.loads(raw))
-    return value
-
-
 def _people_and_records(first: int, last: int, wanted: set[int]) -> tuple[dict[int, Person], dict[int, list]]:
     """Read the holders and the engine's dose records of carnets ``first``…``last`` (one id range).
 
@@ -113,7 +103,7 @@ def _people_and_records(first: int, last: int, wanted: set[int]) -> tuple[dict[i
     """
     cache: dict[str, tuple] = {}
     carnet, dose = Carnet.__table__.c, Dose.__table__.c
-    people = {cid: Person(birth, sex, frozenset(_cached_json(cache, flags)))
+    people = {cid: Person(birth, sex, frozenset(cached_list(cache, flags)))
               for cid, birth, sex, flags in db.session.execute(
                   select(carnet.id, carnet.birth_date, type_coerce(carnet.sex, String),
                          cast(carnet.flags, Text)).where(carnet.id.between(first, last))).tuples()
@@ -128,7 +118,7 @@ def _people_and_records(first: int, last: int, wanted: set[int]) -> tuple[dict[i
         .order_by(dose.carnet_id)).tuples()
     for cid, on, diseases, product, state in rows:
         if cid in wanted:
-            records[cid].append(DoseRecord(date=on, diseases=_cached_json(cache, diseases), product=product,
+            records[cid].append(DoseRecord(date=on, diseases=cached_list(cache, diseases), product=product,
                                            validated=state == validated))
     return people, records
 

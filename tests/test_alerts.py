@@ -183,24 +183,25 @@ class Worker(threading.Thread):
 
 
 def test_two_workers_overlapping_at_the_insert_announce_once(make_app, clock, baby, monkeypatch):
-    """Both workers evaluate the carnet before either writes; only the unique key decides.
+    """Both workers read the known keys before either writes; only the unique key decides.
 
-    Worker A takes the job lock and stops right before inserting its
-    announcements; its lease then runs out (it hung), so worker B takes
-    the lock, evaluates the same carnet and stops at the same point. Both then
+    Worker A takes the job lock and stops right after reading which
+    announcements exist; its lease then runs out (it hung), so worker B takes
+    the lock, reads the same (empty) set and stops at the same point. Both then
     insert the same keys: the unique key and "on conflict do nothing" must let
     exactly one of them write the message, and neither may fail.
     """
     alerts.subscribe(baby["owner"], baby["carnet"], True)
-    real = alerts._insert_new
+    real = alerts._known_keys
     at_point, barrier = threading.Semaphore(0), threading.Barrier(2, timeout=20)
 
-    def wait_then_insert(keys):
+    def known_then_wait(carnet_ids):
+        keys = real(carnet_ids)
         at_point.release()
         barrier.wait()
-        return real(keys)
+        return keys
 
-    monkeypatch.setattr(alerts, "_insert_new", wait_then_insert)
+    monkeypatch.setattr(alerts, "_known_keys", known_then_wait)
     a = Worker(make_app(), date(2026, 3, 2))
     a.start()
     assert at_point.acquire(timeout=20), "worker A reached the insert"
@@ -223,15 +224,16 @@ def test_two_workers_overlapping_at_the_insert_announce_once(make_app, clock, ba
 def test_a_second_worker_waits_for_the_job_lock(make_app, baby, monkeypatch):
     """While worker A is inside a batch, worker B starting the job evaluates nothing."""
     alerts.subscribe(baby["owner"], baby["carnet"], True)
-    real = alerts._insert_new
+    real = alerts._known_keys
     inside, go_on = threading.Event(), threading.Event()
 
-    def hold_then_insert(keys):
+    def known_then_hold(carnet_ids):
+        keys = real(carnet_ids)
         inside.set()
         assert go_on.wait(20)
-        return real(keys)
+        return keys
 
-    monkeypatch.setattr(alerts, "_insert_new", hold_then_insert)
+    monkeypatch.setattr(alerts, "_known_keys", known_then_hold)
     a = Worker(make_app(), date(2026, 3, 2))
     a.start()
     assert inside.wait(20), "worker A is inside its batch"

@@ -11,12 +11,27 @@ import pytest
 from sqlalchemy import event, select, text
 
 from cvn.carnets.services import patientele
+from cvn.config import finish
 from cvn.extensions import db
 from cvn.models import Base, User
 from tests.conftest import TEST_DATABASE_URL
 
-pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgres"),
-                                reason="query plans are checked on PostgreSQL")
+postgres_only = pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgres"),
+                                   reason="query plans are checked on PostgreSQL")
+
+
+def test_each_postgresql_connection_prices_random_reads_as_memory_or_ssd():
+    config = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/db", "CVN_PG_RANDOM_PAGE_COST": "1.1"}
+    finish(config)
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"] == "-c random_page_cost=1.1"
+    tuned = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/db", "CVN_PG_RANDOM_PAGE_COST": "2"}
+    finish(tuned)
+    assert tuned["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"] == "-c random_page_cost=2"
+    with pytest.raises(ValueError):  # only a number reaches the connection's options
+        finish({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/db", "CVN_PG_RANDOM_PAGE_COST": "1 -c x=y"})
+    sqlite = {"SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    finish(sqlite)
+    assert "connect_args" not in sqlite["SQLALCHEMY_ENGINE_OPTIONS"]
 
 
 def scans(plan: dict) -> list[tuple[str, str]]:
@@ -54,6 +69,7 @@ def seeded(runner):
     db.session.commit()
 
 
+@postgres_only
 def test_patientele_and_its_search_never_scan_the_carnet_table(seeded):
     pro = db.session.scalar(select(User).where(User.email == "bench-pro1@exemple.fr"))
     statements = captured(lambda: (patientele(pro), patientele(pro, "dur"), patientele(pro, "dur elo")))

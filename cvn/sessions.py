@@ -21,8 +21,8 @@ for everybody, and creates its table outside Alembic. Here:
   is asked again after 30 minutes of inactivity;
 - a visitor's session that holds nothing but the CSRF secret (every page carries
   a token) gets no row: the secret travels in a signed cookie of its own
-  (``cvn_csrf``, a signed double-submit cookie, valid 12 hours), so anonymous
-  pages write nothing; the first other key (a flash, a log-in, an invitation
+  (``cvn_csrf``, see ``cvn.csrf_cookie``: a signed double-submit cookie, valid
+  12 hours), so anonymous pages write nothing; the first other key (a flash, a log-in, an invitation
   being claimed) makes it a normal row-backed session, token kept;
 - with the database unreachable, a session that cannot be loaded or saved
   makes the answer the 503 page (``cvn.errors``), never a 500 or a 400: the
@@ -44,11 +44,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 from werkzeug.datastructures import CallbackDict
 
+from cvn import csrf_cookie
 from cvn.clock import utcnow
+from cvn.csrf_cookie import LIGHT_KEYS, csrf_cookie_name
 from cvn.errors import DATABASE_DOWN, database_unavailable
 from cvn.extensions import db
 from cvn.models import RememberedDevice, User, WebSession
@@ -63,10 +64,6 @@ DEVICE_LIFETIME = timedelta(days=30)
 #: Last activity is written at most this often (the idle check is that precise).
 TOUCH_EVERY = timedelta(seconds=60)
 DEVICE_COOKIE = "cvn_appareil"
-CSRF_COOKIE = "cvn_csrf"
-#: Session keys a visitor's session may hold and still live in the signed cookie alone (Flask-Login
-#: marks a visitor's non-empty session not fresh; only the CSRF secret is kept).
-LIGHT_KEYS = frozenset({"csrf_token", "_fresh"})
 
 
 def cookie_name(app: Flask) -> str:
@@ -76,26 +73,6 @@ def cookie_name(app: Flask) -> str:
 
 def device_cookie_name(app: Flask) -> str:
     return "__Host-" + DEVICE_COOKIE if app.config.get("SESSION_COOKIE_SECURE") else DEVICE_COOKIE
-
-
-def csrf_cookie_name(app: Flask) -> str:
-    return "__Host-" + CSRF_COOKIE if app.config.get("SESSION_COOKIE_SECURE") else CSRF_COOKIE
-
-
-def _csrf_signer(app: Flask) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(app.secret_key, salt="cvn-csrf-cookie")
-
-
-def _light_data(app: Flask, req) -> dict:
-    """Return the visitor's CSRF secret from its signed cookie ({} when absent, forged or too old)."""
-    raw = req.cookies.get(csrf_cookie_name(app))
-    if not raw or len(raw) > 200:
-        return {}
-    try:
-        token = _csrf_signer(app).loads(raw, max_age=int(ABSOLUTE.total_seconds()))
-    except BadSignature:
-        return {}
-    return {"csrf_token": token} if isinstance(token, str) else {}
 
 
 def limits_for(user: User | None) -> tuple[timedelta, timedelta]:
@@ -212,7 +189,7 @@ class ServerSessionInterface(SessionInterface):
                     opened.touch = now - row.last_seen_at >= TOUCH_EVERY
                     return opened
             expired = row.id if row is not None else None
-        light = _light_data(app, req)
+        light = csrf_cookie.read(app, req)
         fresh = ServerSession(light)
         fresh.light_token = light.get("csrf_token")
         if expired is not None:
@@ -253,7 +230,7 @@ class ServerSessionInterface(SessionInterface):
             if light_only and "csrf_token" in data:
                 # Only the CSRF secret: no row, a signed cookie (rewritten only when it changes).
                 if data["csrf_token"] != sess.light_token or sess.rotate:
-                    response.set_cookie(light, _csrf_signer(app).dumps(data["csrf_token"]), httponly=True,
+                    response.set_cookie(light, csrf_cookie.sign(app, data["csrf_token"]), httponly=True,
                                         secure=secure, samesite=samesite, path="/")
                 if name in request.cookies:
                     response.delete_cookie(name, domain=domain, path=path, secure=secure, samesite=samesite)

@@ -27,6 +27,32 @@ def demo() -> None:
         click.echo(line)
 
 
+@cvn_cli.command("bench-seed")
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.0001, 10),
+              help="Fraction of the regional size (1 = 100,000 carnets).")
+@click.option("--seed", "seed_value", default=14, show_default=True, help="Seed of the random source.")
+def bench_seed(scale: float, seed_value: int) -> None:
+    """Fill an empty database with the benchmark dataset (200 professionals, 100,000 carnets)."""
+    import time
+
+    from flask import current_app
+
+    from cvn.benchseed.services import PASSWORD, seed
+
+    if current_app.config.get("CVN_ENV") == "production":
+        raise click.ClickException("Refusé en production : le jeu de données de mesure crée des comptes "
+                                   "au mot de passe publié.")
+    started = time.perf_counter()
+    try:
+        summary = seed(scale, seed_value, progress=lambda done, total: click.echo(
+            f"  {done:,}/{total:,} carnets ({time.perf_counter() - started:.0f} s)", err=True))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    for table, count in summary.counts.items():
+        click.echo(f"{table}: {count:,}")
+    click.echo(f"Jeu de mesure écrit en {time.perf_counter() - started:.0f} s ; mot de passe : {PASSWORD}")
+
+
 @cvn_cli.command("verify-pro")
 @click.argument("email")
 def verify_pro(email: str) -> None:

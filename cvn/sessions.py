@@ -19,6 +19,11 @@ for everybody, and creates its table outside Alembic. Here:
   of its own with a hashed token: for a patient it opens a new session when
   none is alive; for a professional it only spares the code step, the password
   is asked again after 30 minutes of inactivity;
+- a visitor's session that holds nothing but the CSRF secret (every page carries
+  a token) gets no row: the secret travels in a signed cookie of its own
+  (``cvn_csrf``, see ``cvn.csrf_cookie``: a signed double-submit cookie, valid
+  12 hours), so anonymous pages write nothing; the first other key (a flash, a log-in, an invitation
+  being claimed) makes it a normal row-backed session, token kept;
 - with the database unreachable, a session that cannot be loaded or saved
   makes the answer the 503 page (``cvn.errors``), never a 500 or a 400: the
   session is opened empty and marked ``unavailable``, and the first
@@ -42,7 +47,9 @@ from flask.sessions import SessionInterface, SessionMixin, session_json_serializ
 from sqlalchemy import delete, select, update
 from werkzeug.datastructures import CallbackDict
 
+from cvn import csrf_cookie
 from cvn.clock import utcnow
+from cvn.csrf_cookie import LIGHT_KEYS, csrf_cookie_name
 from cvn.errors import DATABASE_DOWN, database_unavailable
 from cvn.extensions import db
 from cvn.models import RememberedDevice, User, WebSession
@@ -122,6 +129,8 @@ class ServerSession(CallbackDict, SessionMixin):
         self.clear_device_cookie = False
         #: The database error met while loading the session (the request then gets the 503 page).
         self.unavailable: BaseException | None = None
+        #: The CSRF secret the signed cookie brought (a visitor's session without a row).
+        self.light_token: str | None = None
 
 
 def bind(user: User, method: str, device_id: int | None = None) -> None:
@@ -180,7 +189,9 @@ class ServerSessionInterface(SessionInterface):
                     opened.touch = now - row.last_seen_at >= TOUCH_EVERY
                     return opened
             expired = row.id if row is not None else None
-        fresh = ServerSession()
+        light = csrf_cookie.read(app, req)
+        fresh = ServerSession(light)
+        fresh.light_token = light.get("csrf_token")
         if expired is not None:
             fresh.drop.add(expired)
         _restore_from_device(fresh, req, now)
@@ -209,11 +220,21 @@ class ServerSessionInterface(SessionInterface):
             db.session.execute(delete(WebSession).where(WebSession.id.in_(sess.drop)))
         if sess.accessed:
             response.vary.add("Cookie")
+        light = csrf_cookie_name(app)
         if sess.rotate or sess.sid is None:
             if sess.sid is not None:
                 db.session.execute(delete(WebSession).where(WebSession.id == sess.sid))
                 sess.sid = None
-            if dict(sess) or sess.binding:
+            data = dict(sess)
+            light_only = not sess.binding and set(data) <= LIGHT_KEYS
+            if light_only and "csrf_token" in data:
+                # Only the CSRF secret: no row, a signed cookie (rewritten only when it changes).
+                if data["csrf_token"] != sess.light_token or sess.rotate:
+                    response.set_cookie(light, csrf_cookie.sign(app, data["csrf_token"]), httponly=True,
+                                        secure=secure, samesite=samesite, path="/")
+                if name in request.cookies:
+                    response.delete_cookie(name, domain=domain, path=path, secure=secure, samesite=samesite)
+            elif not light_only:
                 raw = secrets.token_urlsafe(32)
                 key_hash = hash_token(raw)
                 binding = dict(sess.binding or {})
@@ -228,8 +249,13 @@ class ServerSessionInterface(SessionInterface):
                         RememberedDevice.id == binding["device_id"]).values(last_used_at=now))
                 response.set_cookie(name, raw, httponly=True, secure=secure, samesite=samesite,
                                     domain=domain, path=path)
-            elif name in request.cookies:
-                response.delete_cookie(name, domain=domain, path=path, secure=secure, samesite=samesite)
+                if light in request.cookies:
+                    response.delete_cookie(light, path="/", secure=secure, samesite=samesite)
+            else:
+                for gone in (name, light):
+                    if gone in request.cookies:
+                        response.delete_cookie(gone, path=path if gone == name else "/", domain=domain
+                                               if gone == name else None, secure=secure, samesite=samesite)
         else:
             values = {}
             if sess.modified:

@@ -79,6 +79,9 @@ class Access(Base):
         Index("uq_carnet_access_open", "carnet_id", "professional_id", unique=True,
               sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
         Index("ix_carnet_access_professional", "professional_id", "ended_at"),
+        # The patientèle starts here: a professional's open accesses with their carnet ids.
+        Index("ix_carnet_access_open_professional", "professional_id", "carnet_id",
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

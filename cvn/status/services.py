@@ -1,11 +1,12 @@
 """The bridge from stored carnets to the pure status engine (cvn.schedule.engine)."""
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, Text, cast, select, type_coerce
 
 from cvn.access import AccessLost, can_record
 from cvn.audit import audit
@@ -54,21 +55,34 @@ def parse_due_date(text: str, on: date) -> date | None:
     return due
 
 
+def cached_list(cache: dict, raw: str | None) -> tuple:
+    """Decode a stored JSON list once per distinct text (a few products and flag sets repeat endlessly)."""
+    if raw is None:
+        return ()
+    value = cache.get(raw)
+    if value is None:
+        value = cache[raw] = tuple(json.loads(raw))
+    return value
+
+
 def records_by_carnet(carnet_ids: list[int]) -> dict[int, list[DoseRecord]]:
     """Return the engine's dose records of many carnets in one query (no ORM objects).
 
     Deleted and rejected doses are left out; declared ones come with validated=False.
+    Diseases come as JSON text, decoded once per distinct value.
     """
     grouped: dict[int, list[DoseRecord]] = defaultdict(list)
     if carnet_ids:
         validated = DoseState.VALIDATED.value
+        cache: dict[str, tuple] = {}
         rows = db.session.execute(
-            select(Dose.carnet_id, Dose.administered_on, Dose.diseases, Dose.product_code, Dose.state)
+            select(Dose.carnet_id, Dose.administered_on, cast(Dose.diseases, Text), Dose.product_code,
+                   type_coerce(Dose.state, String))
             .where(Dose.carnet_id.in_(carnet_ids), Dose.deleted_at.is_(None),
                    Dose.state != DoseState.REJECTED)).tuples()
         for carnet_id, on, diseases, product, state in rows:
-            grouped[carnet_id].append(DoseRecord(date=on, diseases=tuple(diseases), product=product,
-                                                 validated=getattr(state, "value", state) == validated))
+            grouped[carnet_id].append(DoseRecord(date=on, diseases=cached_list(cache, diseases), product=product,
+                                                 validated=state == validated))
     return grouped
 
 

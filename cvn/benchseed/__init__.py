@@ -1,0 +1,1 @@
+"""``flask cvn bench-seed``: a deterministic regional-scale dataset for the load benchmark."""

@@ -304,18 +304,26 @@ def test_status_routes_access_matrix(client, auth, baby, create_patient, create_
 
 
 def test_unchanged_carnets_are_not_re_evaluated_until_something_can_be_new(app, clock, baby):
+    # Start on the day of the week that is this carnet's own re-check day (id modulo 7), so its
+    # next weekly re-check is a week away whatever id the database gave it.
+    first = date(2026, 3, 2)
+    start = first + timedelta(days=(baby["carnet"].id - first.toordinal()) % 7)
+    assert alerts.weekly_recheck(baby["carnet"].id, start) == start + timedelta(days=7)
+    clock.now = clock.now.replace(day=start.day)
     alerts.subscribe(baby["owner"], baby["carnet"], True)
-    assert alerts.run_daily(date(2026, 3, 2)).carnets == 1
+    assert alerts.run_daily(start).carnets == 1
     subscription = db.session.scalar(select(AlertSubscription))
     db.session.refresh(subscription)
     next_check = subscription.next_check_on
-    assert date(2026, 3, 2) < next_check <= date(2026, 3, 9)
+    assert start + timedelta(days=1) < next_check <= start + timedelta(days=7)
+    # Every day before it, nothing changed and nothing can be new: the carnet is not evaluated.
+    day = start + timedelta(days=1)
     clock.advance(days=1)
-    assert next_check > date(2026, 3, 3) and alerts.run_daily(date(2026, 3, 3)).carnets == 0
+    assert alerts.run_daily(day).carnets == 0
     # A change to the carnet (a validated dose) makes it looked at again at once.
     clock.advance(hours=1)
     carnets.record_dose(baby["pro"], baby["carnet"], carnets.DoseInput("Hexyon", [], date(2026, 2, 21)))
-    assert alerts.run_daily(date(2026, 3, 3)).carnets == 1
+    assert alerts.run_daily(day).carnets == 1
     # And on its check date, whatever happens.
     db.session.refresh(subscription)
     clock.advance(days=30)

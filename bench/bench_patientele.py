@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bench.data import make_professional, on_each_backend, populate
 from cvn import create_app
-from cvn.carnets.services import patientele
+from cvn.pro.services import patientele
 from cvn.extensions import db
 from cvn.models import Carnet
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, select, text
 
-from cvn.carnets.services import patientele
+from cvn.pro.services import patientele
 from cvn.config import finish
 from cvn.extensions import db
 from cvn.models import Base, User

@@ -2,7 +2,8 @@
 
 The dataset is ``flask cvn bench-seed`` (200 professionals, 100,000 carnets,
 about 1.5 million doses) in CVN_BENCH_WEB_DATABASE_URL (PostgreSQL; seeded once,
-then reused), else a temporary SQLite file at CVN_BENCH_WEB_SCALE (0.1 by default).
+then reused), else a temporary SQLite file at CVN_BENCH_WEB_SCALE (0.1 by default,
+written to web-sqlite.json/.md, the README left alone).
 For each target: the floor (``/hors-ligne``, anonymous) then the target, three
 rounds, medians; requests/s, p50/p95/p99 and the ratio to the floor of the same
 run. Figures from a shared machine are noisy: the ratios are what count.
@@ -122,7 +123,7 @@ def _headers(target: Target, cookies: dict[str, str]) -> dict[str, str]:
 
 
 def run(url: str, scale: float = 1.0, seconds: float = 5.0, rounds: int = 3, targets=None,
-        outdir: Path | None = None, readme: Path | None = None) -> dict:
+        outdir: Path | None = None, readme: Path | None = None, name: str = "web") -> dict:
     """Seed if needed, serve with gunicorn, load every target; write and return the results."""
     from urllib.parse import urlencode
 
@@ -171,7 +172,7 @@ def run(url: str, scale: float = 1.0, seconds: float = 5.0, rounds: int = 3, tar
                "targets": measured}
     results["goals"] = {k: {"goal": g, "met": m} for k, (g, m) in goals(results).items()}
     if outdir is not None:
-        webreport.write(results, outdir, readme)
+        webreport.write(results, outdir, readme, name)
     return results
 
 
@@ -213,7 +214,8 @@ def main() -> None:
     scale = float(os.environ.get("CVN_BENCH_WEB_SCALE", "0.1"))
     with tempfile.TemporaryDirectory() as tmp:
         print(f"  SQLite, échelle {scale} (CVN_BENCH_WEB_DATABASE_URL=postgresql://… pour la mesure régionale)")
-        run(f"sqlite:///{tmp}/bench_web.sqlite3", scale, seconds, outdir=here / "results", readme=ROOT / "README.md")
+        # Beside the regional results, never over them nor in the README.
+        run(f"sqlite:///{tmp}/bench_web.sqlite3", scale, seconds, outdir=here / "results", name="web-sqlite")
 
 
 if __name__ == "__main__":

@@ -45,15 +45,15 @@ class Target:
 
 
 TARGETS = [
-    Target("pro_carnet", "Carnet, professionnel (20 doses)", "/carnets/{carnet}"),
-    Target("owner_carnet", "Carnet, titulaire (20 doses)", "/carnets/{carnet}", role="owner"),
-    Target("carnet_fragment", "Carnet, fragment htmx (liste des doses)", "/carnets/{carnet}", htmx=True),
+    Target("pro_carnet", "Carnet, professional (20 doses)", "/carnets/{carnet}"),
+    Target("owner_carnet", "Carnet, owner (20 doses)", "/carnets/{carnet}", role="owner"),
+    Target("carnet_fragment", "Carnet, htmx fragment (dose list)", "/carnets/{carnet}", htmx=True),
     Target("patientele", "Patientèle, page 1", "/pro/"),
-    Target("search", "Patientèle, recherche « dur »", "/pro/?q=dur"),
-    Target("search_fragment", "Recherche « dur », fragment htmx", "/pro/?q=dur", htmx=True),
-    Target("patientele_1c", "Patientèle, page 1 (1 connexion)", "/pro/", connections=1),
-    Target("search_1c", "Recherche « dur » (1 connexion)", "/pro/?q=dur", connections=1),
-    Target("login", "Connexion (POST, titulaire)", "/connexion", role="visitor", method="POST", expect=303,
+    Target("search", "Patientèle, search \"dur\"", "/pro/?q=dur"),
+    Target("search_fragment", "Search \"dur\", htmx fragment", "/pro/?q=dur", htmx=True),
+    Target("patientele_1c", "Patientèle, page 1 (1 connection)", "/pro/", connections=1),
+    Target("search_1c", "Search \"dur\" (1 connection)", "/pro/?q=dur", connections=1),
+    Target("login", "Log-in (POST, owner)", "/connexion", role="visitor", method="POST", expect=303,
            form={"email": "bench-owner2@exemple.fr"}),
 ]
 
@@ -65,13 +65,13 @@ def goals(results: dict) -> dict[str, tuple[str, bool | None]]:
     for key in ("pro_carnet", "owner_carnet"):
         if key in by:
             r = by[key]
-            out[key] = ("≥ 0,5 × plancher, p95 < 15 ms", r["ratio"] >= 0.5 and r["p95_ms"] < 15)
+            out[key] = ("≥ 0.5 × floor, p95 < 15 ms", r["ratio"] >= 0.5 and r["p95_ms"] < 15)
     for key in ("patientele_1c", "search_1c"):
         if key in by:
-            out[key] = ("p95 < 10 ms à 1 connexion", by[key]["p95_ms"] < 10)
+            out[key] = ("p95 < 10 ms at 1 connection", by[key]["p95_ms"] < 10)
     if "search_fragment" in by and "search" in by:
         share = by["search"]["rps"] / by["search_fragment"]["rps"] if by["search_fragment"]["rps"] else 9
-        out["search_fragment"] = (f"coût ≤ ½ page complète (ici {share:.2f})", share <= 0.5)
+        out["search_fragment"] = (f"cost ≤ ½ the full page (here {share:.2f})", share <= 0.5)
     return out
 
 

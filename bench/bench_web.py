@@ -2,7 +2,8 @@
 
 The dataset is ``flask cvn bench-seed`` (200 professionals, 100,000 carnets,
 about 1.5 million doses) in CVN_BENCH_WEB_DATABASE_URL (PostgreSQL; seeded once,
-then reused), else a temporary SQLite file at CVN_BENCH_WEB_SCALE (0.1 by default).
+then reused), else a temporary SQLite file at CVN_BENCH_WEB_SCALE (0.1 by default,
+written to web-sqlite.json/.md, the README left alone).
 For each target: the floor (``/hors-ligne``, anonymous) then the target, three
 rounds, medians; requests/s, p50/p95/p99 and the ratio to the floor of the same
 run. Figures from a shared machine are noisy: the ratios are what count.
@@ -44,15 +45,15 @@ class Target:
 
 
 TARGETS = [
-    Target("pro_carnet", "Carnet, professionnel (20 doses)", "/carnets/{carnet}"),
-    Target("owner_carnet", "Carnet, titulaire (20 doses)", "/carnets/{carnet}", role="owner"),
-    Target("carnet_fragment", "Carnet, fragment htmx (liste des doses)", "/carnets/{carnet}", htmx=True),
+    Target("pro_carnet", "Carnet, professional (20 doses)", "/carnets/{carnet}"),
+    Target("owner_carnet", "Carnet, owner (20 doses)", "/carnets/{carnet}", role="owner"),
+    Target("carnet_fragment", "Carnet, htmx fragment (dose list)", "/carnets/{carnet}", htmx=True),
     Target("patientele", "Patientèle, page 1", "/pro/"),
-    Target("search", "Patientèle, recherche « dur »", "/pro/?q=dur"),
-    Target("search_fragment", "Recherche « dur », fragment htmx", "/pro/?q=dur", htmx=True),
-    Target("patientele_1c", "Patientèle, page 1 (1 connexion)", "/pro/", connections=1),
-    Target("search_1c", "Recherche « dur » (1 connexion)", "/pro/?q=dur", connections=1),
-    Target("login", "Connexion (POST, titulaire)", "/connexion", role="visitor", method="POST", expect=303,
+    Target("search", "Patientèle, search \"dur\"", "/pro/?q=dur"),
+    Target("search_fragment", "Search \"dur\", htmx fragment", "/pro/?q=dur", htmx=True),
+    Target("patientele_1c", "Patientèle, page 1 (1 connection)", "/pro/", connections=1),
+    Target("search_1c", "Search \"dur\" (1 connection)", "/pro/?q=dur", connections=1),
+    Target("login", "Log-in (POST, owner)", "/connexion", role="visitor", method="POST", expect=303,
            form={"email": "bench-owner2@exemple.fr"}),
 ]
 
@@ -64,13 +65,13 @@ def goals(results: dict) -> dict[str, tuple[str, bool | None]]:
     for key in ("pro_carnet", "owner_carnet"):
         if key in by:
             r = by[key]
-            out[key] = ("≥ 0,5 × plancher, p95 < 15 ms", r["ratio"] >= 0.5 and r["p95_ms"] < 15)
+            out[key] = ("≥ 0.5 × floor, p95 < 15 ms", r["ratio"] >= 0.5 and r["p95_ms"] < 15)
     for key in ("patientele_1c", "search_1c"):
         if key in by:
-            out[key] = ("p95 < 10 ms à 1 connexion", by[key]["p95_ms"] < 10)
+            out[key] = ("p95 < 10 ms at 1 connection", by[key]["p95_ms"] < 10)
     if "search_fragment" in by and "search" in by:
         share = by["search"]["rps"] / by["search_fragment"]["rps"] if by["search_fragment"]["rps"] else 9
-        out["search_fragment"] = (f"coût ≤ ½ page complète (ici {share:.2f})", share <= 0.5)
+        out["search_fragment"] = (f"cost ≤ ½ the full page (here {share:.2f})", share <= 0.5)
     return out
 
 
@@ -122,7 +123,7 @@ def _headers(target: Target, cookies: dict[str, str]) -> dict[str, str]:
 
 
 def run(url: str, scale: float = 1.0, seconds: float = 5.0, rounds: int = 3, targets=None,
-        outdir: Path | None = None, readme: Path | None = None) -> dict:
+        outdir: Path | None = None, readme: Path | None = None, name: str = "web") -> dict:
     """Seed if needed, serve with gunicorn, load every target; write and return the results."""
     from urllib.parse import urlencode
 
@@ -171,7 +172,7 @@ def run(url: str, scale: float = 1.0, seconds: float = 5.0, rounds: int = 3, tar
                "targets": measured}
     results["goals"] = {k: {"goal": g, "met": m} for k, (g, m) in goals(results).items()}
     if outdir is not None:
-        webreport.write(results, outdir, readme)
+        webreport.write(results, outdir, readme, name)
     return results
 
 
@@ -213,7 +214,8 @@ def main() -> None:
     scale = float(os.environ.get("CVN_BENCH_WEB_SCALE", "0.1"))
     with tempfile.TemporaryDirectory() as tmp:
         print(f"  SQLite, échelle {scale} (CVN_BENCH_WEB_DATABASE_URL=postgresql://… pour la mesure régionale)")
-        run(f"sqlite:///{tmp}/bench_web.sqlite3", scale, seconds, outdir=here / "results", readme=ROOT / "README.md")
+        # Beside the regional results, never over them nor in the README.
+        run(f"sqlite:///{tmp}/bench_web.sqlite3", scale, seconds, outdir=here / "results", name="web-sqlite")
 
 
 if __name__ == "__main__":

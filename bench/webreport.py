@@ -11,21 +11,21 @@ BEGIN, END = "<!-- bench:web -->", "<!-- /bench:web -->"
 def _met(goal: dict | None) -> str:
     if not goal:
         return ""
-    mark = "atteint" if goal["met"] else "**manqué**"
-    return f"{goal['goal']} : {mark}"
+    mark = "met" if goal["met"] else "**missed**"
+    return f"{goal['goal']}: {mark}"
 
 
 def markdown(results: dict) -> str:
     """Return the results as a Markdown table with the run's conditions above it."""
     data = results["dataset"]
     lines = [
-        f"Mesure du {results['when']} — {data['database']}, {_n(data['carnets'])} carnets, {_n(data['doses'])} doses "
-        f"(carnet mesuré : {data['carnet_doses']} doses) ; gunicorn {results['workers']} workers (réglages de "
-        f"production), wrk {results['seconds']:g} s par mesure, plancher `{results['floor']}` et cible "
-        f"alternés, {results['rounds']} tours, médianes ; machine de {results['cpus']} cœurs partagée : "
-        "les débits bruts sont bruités, les rapports au plancher comptent.",
+        f"Run of {results['when']} — {data['database']}, {_n(data['carnets'])} carnets, {_n(data['doses'])} doses "
+        f"(the carnet measured has {data['carnet_doses']} doses); gunicorn {results['workers']} workers "
+        f"(production settings), wrk {results['seconds']:g} s a measure, floor `{results['floor']}` and target "
+        f"alternated, {results['rounds']} rounds, medians. A {results['cpus']}-core machine shared with other "
+        "work: raw rates are noisy, the ratios to the floor are what count.",
         "",
-        "| cible | conn. | req/s | plancher req/s | rapport | p50 ms | p95 ms | p99 ms | erreurs | objectif |",
+        "| target | conn. | req/s | floor req/s | ratio | p50 ms | p95 ms | p99 ms | errors | goal |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     goals = results.get("goals", {})
@@ -35,8 +35,8 @@ def markdown(results: dict) -> str:
                      f"| {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} "
                      f"| {_met(goals.get(key))} |")
     rss = results["worker_peak_rss_mb"]
-    lines += ["", f"Mémoire : pic RSS d’un worker {rss:.0f} Mo (objectif ≤ 150 Mo : "
-                  f"{'atteint' if rss <= 150 else '**manqué**'})."]
+    lines += ["", f"Memory: a worker's peak RSS {rss:.0f} MB (goal ≤ 150 MB: "
+                  f"{'met' if rss <= 150 else '**missed**'})."]
     return "\n".join(lines) + "\n"
 
 
@@ -49,12 +49,13 @@ def _short(path: str) -> str:
     return re.sub(r"/carnets/[^/?]+", "/carnets/…", path)
 
 
-def write(results: dict, outdir: Path, readme: Path | None = None) -> None:
-    """Write web.json and web.md into ``outdir``; refresh the README's table between its markers."""
+def write(results: dict, outdir: Path, readme: Path | None = None, name: str = "web") -> None:
+    """Write ``name``.json and ``name``.md into ``outdir``; refresh the README's table between its markers."""
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "web.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (outdir / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
     table = markdown(results)
-    (outdir / "web.md").write_text(table, encoding="utf-8")
+    (outdir / f"{name}.md").write_text(table, encoding="utf-8")
     if readme is not None and readme.exists():
         text = readme.read_text(encoding="utf-8")
         if BEGIN in text and END in text:

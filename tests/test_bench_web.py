@@ -31,7 +31,7 @@ def test_the_harness_measures_each_target_against_the_floor(tmp_path):
         assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
     assert results["targets"]["search_fragment"]["htmx"] is True
     assert results["worker_peak_rss_mb"] > 20
-    assert results["goals"]["pro_carnet"]["goal"].startswith("≥ 0,5")
+    assert results["goals"]["pro_carnet"]["goal"].startswith("≥ 0.5")
     written = json.loads((tmp_path / "results" / "web.json").read_text())
     assert written["targets"]["login"]["method"] == "POST"
     table = (tmp_path / "results" / "web.md").read_text()
@@ -47,9 +47,9 @@ def test_the_readme_table_is_replaced_between_its_markers(tmp_path):
                "targets": {"pro_carnet": {"label": "Carnet", "method": "GET", "path": "/carnets/abc", "htmx": False,
                                           "connections": 4, "rps": 48.0, "floor_rps": 1580.0, "ratio": 0.03,
                                           "p50_ms": 81.0, "p95_ms": 95.0, "p99_ms": 120.0, "errors": 0}},
-               "goals": {"pro_carnet": {"goal": "≥ 0,5 × plancher", "met": False}}}
+               "goals": {"pro_carnet": {"goal": "≥ 0.5 × floor", "met": False}}}
     webreport.write(results, tmp_path / "out", readme)
     text = readme.read_text()
     assert "ancienne table" not in text and text.startswith("# Titre") and text.endswith("Suite.\n")
     assert "| Carnet (`GET /carnets/…`) | 4 | 48 | 1580 | 0.03 |" in text
-    assert "100\u202f000 carnets" in text and "**manqué**" in text
+    assert "100\u202f000 carnets" in text and "**missed**" in text

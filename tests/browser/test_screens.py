@@ -80,7 +80,7 @@ def test_every_main_screen(request, device, live_server, world, screenshot, axe)
         if who != current:
             if current != "nobody" and current is not None:
                 log_out_ui(page)
-                expect(page.get_by_role("navigation").get_by_role("link", name="Se connecter")).to_have_count(1)
+                expect(page.locator(".main-nav a", has_text="Se connecter")).to_have_count(1)
             if who is not None:
                 login(page, live_server, world[who])
             current = who

@@ -21,7 +21,7 @@ from cvn.dates import french_date
 from cvn.web import wants_fragment
 
 #: Pages a patient may read offline once opened (their own carnets: access.py has let them in).
-OFFLINE_ENDPOINTS = frozenset({"patient.home", "carnets.show", "carnets.journal"})
+OFFLINE_ENDPOINTS = frozenset({"patient.home", "carnets.show", "carnets.section", "carnets.journal"})
 ACCOUNT_HEADER = "X-CVN-Account"
 OFFLINE_HEADER = "X-CVN-Offline"
 ANONYMOUS = "anonyme"

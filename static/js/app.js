@@ -10,11 +10,29 @@
   });
 
   // After a boosted navigation, move focus to the new main content for screen readers.
+  // After a fragment swap that removed the focused control, move focus into the new fragment:
+  // its first error, else its first field, else its heading, else the fragment itself.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail && event.detail.boosted) {
       var main = document.getElementById("contenu");
       if (main) { main.focus({ preventScroll: true }); }
+      return;
     }
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) { return; }
+    var swapped = event.target;
+    if (!swapped || !swapped.isConnected) {
+      var target = event.detail && event.detail.target;
+      swapped = target && target.id ? document.getElementById(target.id) : null;
+    }
+    if (!swapped || !swapped.isConnected) { return; }
+    var goal = swapped.querySelector("[aria-invalid=true], [role=alert]")
+      || swapped.querySelector("input:not([type=hidden]), select, textarea")
+      || swapped.querySelector("h1, h2, h3") || swapped;
+    if (!goal.matches("input, select, textarea, button, a[href]") && !goal.hasAttribute("tabindex")) {
+      goal.setAttribute("tabindex", "-1");
+    }
+    goal.focus();
   });
 
   // Copy buttons: <button data-copy="#field-id">; the field stays selectable as a fallback.

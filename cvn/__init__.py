@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.static_folder = str(app.config["CVN_STATIC_FOLDER"])
 
     from cvn import access, extensions, inputs, logs, offline, security, sessions, static_files, templating
+    from cvn.auth import account_routes, methods_routes  # noqa: F401  (routes on the auth blueprint)
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
 
     extensions.db.init_app(app)
@@ -51,6 +52,8 @@ def create_app(config: dict | None = None) -> Flask:
     from cvn.main.routes import bp as main_bp
     from cvn.outbox.routes import bp as outbox_bp
     from cvn.patient.routes import bp as patient_bp
+    from cvn.portability.routes import bp as portability_bp
+    from cvn.privacy.routes import bp as privacy_bp
     from cvn.pro.routes import bp as pro_bp
     from cvn.sharing.routes import bp as sharing_bp
     from cvn.validation.routes import bp as validation_bp
@@ -59,7 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     from cvn.status.routes import bp as status_bp
 
     for blueprint in (main_bp, auth_bp, pro_bp, carnets_bp, sharing_bp, validation_bp, archives_bp,
-                      status_bp, alerts_bp, patient_bp, admin_bp, outbox_bp):
+                      status_bp, alerts_bp, patient_bp, admin_bp, outbox_bp, portability_bp, privacy_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
     app.before_request(access.enforce_second_factor)

@@ -7,20 +7,44 @@ and no professional page: every such request leads to the log-in methods page.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, has_request_context, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from cvn.auth.factors import needs_second_factor
+from cvn.auth.factors import needs_second_factor as _needs_second_factor
 from cvn.extensions import db, login_manager
-from cvn.models import Access, Carnet, DoseState, Ownership
+from cvn.models import Access, Archive, Carnet, Dose, DoseState, Ownership
 from cvn.web import redirect_url
+
+#: Where this request keeps what it already computed (permissions, second factor).
+_CACHE = "cvn.access"
+
+
+def _request_cache() -> dict | None:
+    """Return this request's cache, or None outside a request (CLI, jobs, service tests)."""
+    if not has_request_context():
+        return None
+    return request.environ.setdefault(_CACHE, {})
+
+
+def needs_second_factor(user) -> bool:
+    """Tell whether a verified professional still has to add a second factor (once per request)."""
+    cache = _request_cache()
+    if cache is None or not getattr(user, "is_authenticated", False):
+        return _needs_second_factor(user)
+    key = ("second_factor", user.id)
+    if key not in cache:
+        cache[key] = _needs_second_factor(user)
+    return cache[key]
 
 #: What a professional without a second factor may still open: the account pages and the app shell.
 OPEN_WITHOUT_SECOND_FACTOR = {"static", "main.home", "main.manifest", "main.service_worker", "main.offline",
-                              "main.health", "pro.pending"}
+                              "main.health", "pro.pending", "portability.verify", "privacy.privacy",
+                              "privacy.legal"}
 
 
 def _to_enrolment():
@@ -86,64 +110,155 @@ def admin_required(view):
 
 # --- Carnets: the one policy every carnet route goes through -----------------
 
+class AccessLost(Exception):
+    """The user may not (or may no longer) do this in this carnet; answered as 404 (cvn.errors)."""
+
+
+class AccessEnded(AccessLost):
+    """A professional opens a carnet whose holder ended their access; their archived copy exists."""
+
+    def __init__(self, archive_id: int, ended_at: datetime):
+        super().__init__("access ended")
+        self.archive_id = archive_id
+        self.ended_at = ended_at
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What one account may do in one carnet, computed once per request.
+
+    ``access``: the professional's open access, if any; ``owner``: the account
+    owns the carnet. Everything else is derived without a query.
+    """
+
+    user_id: int | None
+    access_id: int | None
+    owner: bool
+
+    @property
+    def read(self) -> bool:
+        """Read the live carnet: its owners and professionals with access."""
+        return self.access_id is not None or self.owner
+
+    @property
+    def write(self) -> bool:
+        """Work on it as a professional: record validated doses, correct any dose, validate."""
+        return self.access_id is not None
+
+    @property
+    def record(self) -> bool:
+        """Add a dose (validated for professionals, declared for owners), set the holder's situation."""
+        return self.read
+
+    def can_edit(self, dose: Dose) -> bool:
+        """Tell whether this account may correct or delete the dose.
+
+        Professionals with access: any dose. Owners: their own declared (or
+        rejected) doses, until a professional validates them.
+        """
+        if self.write:
+            return True
+        return (self.owner and dose.recorded_by_id == self.user_id
+                and dose.state in (DoseState.DECLARED, DoseState.REJECTED))
+
+
+NOBODY = Permissions(None, None, False)
+
+
+def _compute(user, carnet: Carnet) -> Permissions:
+    """Ask the database once: the open access of a professional, or the open ownership of a patient."""
+    if not getattr(user, "is_authenticated", False):
+        return NOBODY
+    access_id = None
+    owner = False
+    if user.is_verified_professional:
+        access_id = db.session.scalar(select(Access.id).where(
+            Access.carnet_id == carnet.id, Access.professional_id == user.id, Access.open))
+    elif user.is_patient:
+        owner = db.session.scalar(select(Ownership.id).where(
+            Ownership.carnet_id == carnet.id, Ownership.user_id == user.id, Ownership.open)) is not None
+    return Permissions(user.id, access_id, owner)
+
+
+def permissions(user, carnet: Carnet) -> Permissions:
+    """Return what the user may do in the carnet; computed once per request (one query)."""
+    cache = _request_cache()
+    if cache is None:
+        return _compute(user, carnet)
+    key = ("carnet", getattr(user, "id", None), carnet.id)
+    if key not in cache:
+        cache[key] = _compute(user, carnet)
+    return cache[key]
+
+
+def forget_permissions() -> None:
+    """Drop this request's permissions (after a claim or an ended share changed them)."""
+    cache = _request_cache()
+    if cache is not None:
+        for key in [k for k in cache if k[0] == "carnet"]:
+            del cache[key]
+
+
 def open_access(user, carnet) -> Access | None:
     """Return the professional's open access to the carnet, if any."""
-    if not user.is_authenticated or not user.is_verified_professional:
-        return None
-    return db.session.scalar(select(Access).where(
-        Access.carnet_id == carnet.id, Access.professional_id == user.id, Access.ended_at.is_(None)))
+    access_id = permissions(user, carnet).access_id
+    return db.session.get(Access, access_id) if access_id is not None else None
 
 
 def is_owner(user, carnet) -> bool:
     """Tell whether the user (a patient account) owns the carnet."""
-    if not user.is_authenticated or not user.is_patient:
-        return False
-    return db.session.scalar(select(Ownership.id).where(
-        Ownership.carnet_id == carnet.id, Ownership.user_id == user.id, Ownership.ended_at.is_(None))) is not None
+    return permissions(user, carnet).owner
 
 
 def can_read(user, carnet) -> bool:
     """Tell whether the user may read the live carnet: its owners and professionals with access."""
-    return open_access(user, carnet) is not None or is_owner(user, carnet)
+    return permissions(user, carnet).read
 
 
 def can_write(user, carnet) -> bool:
     """Tell whether the user works on the carnet as a professional: record, correct, validate."""
-    return open_access(user, carnet) is not None
+    return permissions(user, carnet).write
 
 
 def can_record(user, carnet) -> bool:
-    """Tell whether the user may record a dose (validated for professionals, declared for owners).
-
-    The same people as :func:`can_read`: everyone who may read a live carnet
-    may add to it, each in their own way.
-    """
-    return can_read(user, carnet)
+    """Tell whether the user may record a dose (validated for professionals, declared for owners)."""
+    return permissions(user, carnet).record
 
 
 def can_edit_dose(user, carnet, dose) -> bool:
-    """Tell whether the user may correct or delete this dose.
+    """Tell whether the user may correct or delete this dose (see :meth:`Permissions.can_edit`)."""
+    return permissions(user, carnet).can_edit(dose)
 
-    Professionals with access: any dose. Owners: their own declared (or
-    rejected) doses, until a professional validates them.
-    """
-    if can_write(user, carnet):
-        return True
-    return (is_owner(user, carnet) and dose.recorded_by_id == user.id
-            and dose.state in (DoseState.DECLARED, DoseState.REJECTED))
+
+def _ended_for(user, carnet: Carnet) -> AccessEnded | None:
+    """Return why a verified professional lost this carnet, if the holder ended their access."""
+    if not getattr(user, "is_authenticated", False) or not user.is_verified_professional:
+        return None
+    row = db.session.execute(
+        select(Archive.id, Archive.frozen_at).where(Archive.carnet_id == carnet.id,
+                                                    Archive.professional_id == user.id)
+        .order_by(Archive.frozen_at.desc(), Archive.id.desc()).limit(1)).first()
+    return AccessEnded(row[0], row[1]) if row else None
 
 
 def get_carnet(public_id: str) -> Carnet:
     """Return the carnet if the current user may read it; else 404.
 
     A carnet the user may not see answers 404, not 403, so its existence does
-    not leak. What the user may then do in it is the services' check
-    (:func:`can_write`, :func:`can_record`, :func:`can_edit_dose`).
+    not leak. The one exception is told only to whom it concerns: a
+    professional whose access the holder ended gets a 404 page saying so, with
+    a link to the archived copy they already hold. What the user may then do
+    is :func:`permissions` (computed here, kept for the request).
     A verified professional without a second factor is sent to enrolment first.
     """
     if needs_second_factor(current_user):
         abort(_to_enrolment())
     carnet = db.session.scalar(select(Carnet).where(Carnet.public_id == public_id))
-    if carnet is None or not can_read(current_user, carnet):
+    if carnet is None:
+        abort(404)
+    if not permissions(current_user, carnet).read:
+        ended = _ended_for(current_user, carnet)
+        if ended is not None:
+            raise ended
         abort(404)
     return carnet

@@ -18,7 +18,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
+from cvn.archives.services import digest
 from cvn.extensions import db
+from cvn.models import Archive
 
 
 class BackupError(RuntimeError):
@@ -124,9 +126,6 @@ def restore(path: Path) -> None:
 
 def check_archives() -> ArchiveCheck:
     """Check every archived carnet against its SHA-256."""
-    from cvn.archives.services import digest
-    from cvn.models import Archive
-
     total = intact = 0
     for content, sha256 in db.session.execute(select(Archive.content, Archive.sha256)):
         total += 1

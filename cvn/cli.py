@@ -133,6 +133,8 @@ def restore(path: Path, yes: bool) -> None:
 def init_app(app: Flask) -> None:
     """Register the command group."""
     from cvn.schedule.forecast import forecast_command
+    from cvn.schedule.review import calendar_command
 
     cvn_cli.add_command(forecast_command, "forecast")
+    cvn_cli.add_command(calendar_command, "calendar")
     app.cli.add_command(cvn_cli)

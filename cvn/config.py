@@ -98,6 +98,12 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
         #: relying-party id (WebAuthn refuses an IP address, hence localhost by default).
         "CVN_BASE_URL": env.get("CVN_BASE_URL", "http://localhost:5000").rstrip("/"),
         "CVN_TIMEZONE": env.get("CVN_TIMEZONE", "Europe/Paris"),
+        #: Who runs the service (data controller) and where to write about personal data; shown on
+        #: the privacy and legal notice pages.
+        "CVN_OPERATOR": env.get("CVN_OPERATOR", ""),
+        "CVN_CONTACT_EMAIL": env.get("CVN_CONTACT_EMAIL", ""),
+        #: Days a vaccination certificate stays verifiable through its QR code.
+        "CVN_CERTIFICATE_DAYS": int(env.get("CVN_CERTIFICATE_DAYS", "90")),
         # Mail: without a server, messages stay in the outbox (readable in development).
         "CVN_MAIL_DELIVERY": mail_delivery or ("smtp" if mail_server else "outbox"),
         "MAIL_SERVER": mail_server or "localhost",

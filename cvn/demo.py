@@ -168,12 +168,44 @@ def load_status(doctor: User, patient: User) -> list[str]:
     if not grandfather.flags:
         set_flags(doctor, grandfather, ["chronic_heart_lung"])
     if not mine.flags:
-        set_flags(patient, mine, ["pregnant"])  # pertussis, influenza and Covid-19 become due
+        # Term in 18 weeks: 23 weeks of amenorrhoea, inside the pertussis window (20-36 weeks).
+        set_flags(patient, mine, ["pregnant"], (today() + timedelta(weeks=18)).isoformat())
     if not alerts.is_subscribed(patient, mine):
         alerts.subscribe(patient, mine, True)
     stats = alerts.run_daily()
-    return ["  Éloïse a déclaré une grossesse : coqueluche, grippe et Covid-19 deviennent à faire ;",
+    return ["  Éloïse a déclaré une grossesse (terme dans 18 semaines) : la dose de coqueluche de la grossesse"
+            " est datée (20 à 36 semaines), le VRS maternel l'est aussi en saison ;",
             f"  alertes par e-mail activées par la patiente ({stats.messages} alerte(s) dans la boîte d’envoi)."]
+
+
+def load_own_carnet(doctor: User, patient: User) -> list[str]:
+    """A carnet the patient opened herself for her daughter, copied from the paper one, shared with Dr Martin."""
+    from cvn.models import DoseState, InvitationChannel, InvitationTarget
+    from cvn.patient.services import create_own_carnet
+    from cvn.portability.certificate import token_for
+    from cvn.sharing import services as sharing
+    from cvn.validation import services as validation
+    from cvn.web import absolute_url
+
+    lou = db.session.scalar(select(Carnet).where(Carnet.created_by_id == patient.id, Carnet.first_names == "Lou"))
+    if lou is None:
+        D = carnets.DoseInput
+        lou = create_own_carnet(patient, last_name="Durand", first_names="Lou", birth_date=_months_ago(50),
+                                sex=Sex.FEMALE, relation="child")
+        declared = [carnets.record_dose(patient, lou, D(product, [], _months_ago(months)))
+                    for months, product in [(48, "Infanrix Hexa"), (46, "Infanrix Hexa"), (39, "Infanrix Hexa"),
+                                            (38, "Priorix")]]
+        invitation, _raw = sharing.create_invitation(patient, lou, InvitationTarget.PROFESSIONAL,
+                                                     InvitationChannel.LINK)
+        sharing.claim(invitation, doctor, lou.birth_date, True)
+        for dose in declared[:3]:
+            validation.validate(doctor, lou, dose)
+    pending = sum(1 for d in carnets.live_doses(lou) if d.state == DoseState.DECLARED)
+    return [f"  carnet de Lou Durand créé par la patiente elle-même (« Mes carnets » → « Créer un carnet »), "
+            f"partagé avec Dr Martin : 3 doses validées, {pending} déclarée(s) ;",
+            "  sur chaque carnet : « Attestation de vaccination » (à imprimer, QR de vérification), "
+            "« Exporter (FHIR) » et, pour la titulaire, « Importer (FHIR) » ;",
+            f"  une attestation à vérifier : {absolute_url('portability.verify', token=token_for(lou, today()))}"]
 
 
 def load_failed_mail(admin: User) -> list[str]:
@@ -199,6 +231,7 @@ def load() -> list[str]:
     opened = load_carnets(users["dr.martin@demo.cvn.fr"])
     shared = load_sharing(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_status(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
+    shared += load_own_carnet(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_failed_mail(users["admin@demo.cvn.fr"])
     lines = [f"Données de démonstration : {created} compte(s), {opened} carnet(s) créés.",
              f"Mot de passe de tous les comptes : {PASSWORD}", *second_factor_lines(), *shared]

@@ -1,5 +1,9 @@
 """Error pages (400, 403, 404, 410, 422, 429, 500, 503), as a page or an htmx fragment.
 
+``AccessLost`` (cvn.access), raised by any service, is a 404 here, once for
+the whole app; a professional whose access the holder ended gets a 404 page
+saying so, with a link to their archived copy.
+
 With the database unreachable, every request gets a styled 503 page with a
 ``Retry-After``: it is rendered without the account or any query, so it needs
 no database; the same page is the last resort when an error page itself fails.
@@ -10,12 +14,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from cvn.access import AccessEnded, AccessLost
 from cvn.extensions import db
 from cvn.web import render
 
@@ -54,8 +59,6 @@ def database_down(error: BaseException | None) -> bool:
 
 def render_standalone(code: int):
     """Render an error page that needs neither the account nor the database."""
-    from flask import request
-
     try:
         db.session.rollback()
     except Exception:  # nosec B110  # the connection is gone: nothing to undo
@@ -91,6 +94,12 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return render_error(400, _("Le formulaire a expiré ou n’a pas été envoyé depuis cette page. "
                                    "Rechargez la page puis réessayez."))
+
+    @app.errorhandler(AccessLost)
+    def access_lost(error: AccessLost):
+        if isinstance(error, AccessEnded):
+            return render("errors/access_ended.html", block="error", status=404, ended=error)
+        return render_error(404)
 
     for error_class in DATABASE_DOWN:
         app.register_error_handler(error_class, database_unavailable)

@@ -16,6 +16,11 @@ import re
 import unicodedata
 from datetime import date
 
+from flask import request
+from werkzeug.datastructures import ImmutableMultiDict
+
+from cvn.errors import render_error
+
 #: C0 controls except tab, line feed and carriage return; DEL; C1 controls.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -67,22 +72,16 @@ def _strip_names(multidict):
     """Return a copy with invisible characters stripped from name fields, or None if it has none."""
     if not any(NAME_FIELD.search(key) for key in multidict):
         return None
-    from werkzeug.datastructures import ImmutableMultiDict
-
     return ImmutableMultiDict([(key, strip_invisible(value) if NAME_FIELD.search(key) else value)
                                for key, value in multidict.items(multi=True)])
 
 
 def init_app(app) -> None:
     """Check every request's query string and form before any view runs."""
-    from flask import request
-
     @app.before_request
     def guard_input():
         if has_control(request.path) or _bad_values(request.args) or (
                 request.method in ("POST", "PUT", "PATCH") and _bad_values(request.form)):
-            from cvn.errors import render_error
-
             return render_error(422, CONTROL_MESSAGE)
         args = _strip_names(request.args)
         if args is not None:

@@ -16,6 +16,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from cvn.alerts.services import run_daily
+from cvn.outbox.services import deliver_due
+from cvn.sessions import purge
+
 log = logging.getLogger(__name__)
 
 #: How often the outbox is drained, in seconds.
@@ -25,8 +29,6 @@ ALERTS_HOUR = 8
 
 
 def _deliver_outbox(app: Flask) -> None:
-    from cvn.outbox.services import deliver_due
-
     with app.app_context():
         counts = deliver_due()
         if counts["sent"] or counts["failed"]:
@@ -34,8 +36,6 @@ def _deliver_outbox(app: Flask) -> None:
 
 
 def _send_alerts(app: Flask) -> None:
-    from cvn.alerts.services import run_daily
-
     with app.app_context():
         stats = run_daily(once_a_day=True)
         log.info("alerts: %s carnets, %s announcements, %s messages%s", stats.carnets, stats.announced,
@@ -43,8 +43,6 @@ def _send_alerts(app: Flask) -> None:
 
 
 def _purge_sessions(app: Flask) -> None:
-    from cvn.sessions import purge
-
     with app.app_context():
         purge()
 

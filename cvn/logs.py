@@ -16,6 +16,10 @@ import re
 import sys
 import uuid
 
+from flask import g, has_request_context, request
+from flask.logging import default_handler
+from pythonjsonlogger.json import JsonFormatter
+
 #: Paths whose last segment is a secret.
 TOKEN_PATH = re.compile(r"(/(?:i|mot-de-passe/lien|alertes/desabonnement|compte/adresse)/)[^\s/?\"'<>]+")
 #: ``token=…`` in a query string or a form body.
@@ -63,8 +67,6 @@ FILTER = RedactSecrets()
 
 
 def _request_id() -> str | None:
-    from flask import g, has_request_context
-
     return g.get("request_id") if has_request_context() else None
 
 
@@ -94,8 +96,6 @@ def install_filter() -> None:
 
 def json_formatter():
     """Return the formatter of production logs: one JSON object per line."""
-    from pythonjsonlogger.json import JsonFormatter
-
     class Formatter(JsonFormatter):
         def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
             return redact(super().formatException(ei))
@@ -107,8 +107,6 @@ def json_formatter():
 
 def use_json_logs() -> None:
     """Send every record to stderr as a JSON line (once per process)."""
-    from pythonjsonlogger.json import JsonFormatter
-
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
@@ -123,22 +121,16 @@ def init_app(app) -> None:
     """Install the filter, give each request an id, and log JSON lines in production."""
     install_filter()
     if app.config.get("CVN_ENV") == "production" or app.config.get("CVN_LOG_JSON"):
-        from flask.logging import default_handler
-
         use_json_logs()
         app.logger.removeHandler(default_handler)
 
     @app.before_request
     def assign_request_id():
-        from flask import g, request
-
         given = request.headers.get("X-Request-ID", "")
         g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
     @app.after_request
     def send_request_id(response):
-        from flask import g
-
         if g.get("request_id"):
             response.headers.setdefault("X-Request-ID", g.request_id)
         return response

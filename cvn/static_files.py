@@ -27,8 +27,8 @@ REVALIDATE = "no-cache"
 COMPRESSIBLE = {"text/css", "text/javascript", "application/javascript", "image/svg+xml",
                 "application/json", "application/manifest+json", "text/plain"}
 #: Files of the app shell, precached by the service worker.
-SHELL = ("css/cvn.css", "css/print.css", "js/app.js", "js/htmx-2.0.11.min.js", "icons/logo.svg",
-         "icons/icon-192.png")
+SHELL = ("css/cvn.css", "css/print.css", "css/carnet.css", "js/app.js", "js/carnet.js", "js/htmx-2.0.11.min.js",
+         "icons/logo.svg", "icons/icon-192.png")
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
 """Jinja filters and globals: French dates, ages, disease labels."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from flask import Flask
 
-from cvn.dates import french_date
+from cvn.clock import local_zone, today
+from cvn.dates import age_label, french_date
+from cvn.schedule.catalogue import disease_label
 
 
 def init_app(app: Flask) -> None:
@@ -21,31 +24,22 @@ def init_app(app: Flask) -> None:
         if value is None:
             return ""
         if isinstance(value, datetime):
-            from cvn.clock import local_zone
-
             value = value.astimezone(local_zone()).date()
         return french_date(value) if style == "long" else value.strftime("%d/%m/%Y")
 
     @app.template_filter("age")
     def age(birth: date) -> str:
         """Return the holder's age today ("8 mois", "4 ans")."""
-        from cvn.clock import today
-        from cvn.dates import age_label
-
         return age_label(birth, today())
 
     @app.template_filter("disease")
     def disease(code: str) -> str:
         """Return a disease's French label."""
-        from cvn.schedule.catalogue import disease_label
-
         return disease_label(code)
 
     @app.template_filter("fromjson")
     def fromjson(text: str):
         """Parse JSON (archived carnets)."""
-        import json
-
         return json.loads(text)
 
     @app.template_filter("isodate")
@@ -58,8 +52,6 @@ def init_app(app: Flask) -> None:
         """Format a moment in local time ("12 mars 2025 à 14:05")."""
         if value is None:
             return ""
-        from cvn.clock import local_zone
-
         local = value.astimezone(local_zone())
         return f"{french_date(local.date())} à {local:%H:%M}"
 
@@ -71,14 +63,3 @@ def init_app(app: Flask) -> None:
                 n = int(seconds // size)
                 return f"{n} {one if n == 1 else many}"
         return "moins d’une minute"
-
-    @app.context_processor
-    def labels():
-        from cvn.carnets.forms import ROUTE_LABELS, SITE_LABELS
-
-        from cvn.clock import today
-
-        from cvn.status.services import FLAGS, STATUS_LABELS
-
-        return {"SITE_LABELS": SITE_LABELS, "ROUTE_LABELS": ROUTE_LABELS, "FLAGS": FLAGS,
-                "STATUS_LABELS": STATUS_LABELS, "today_iso": today().isoformat()}

@@ -37,6 +37,24 @@ def render(template_name: str, block: str | None = None, status: int = 200, **co
     return render_template(template_name, **context), status
 
 
+#: The event a change to a carnet announces; its header, status and counts listen for it.
+CARNET_CHANGED = "carnet-changed"
+#: The event of a change answered by the status section itself: only the header refreshes.
+SUMMARY_CHANGED = "carnet-summary-changed"
+
+
+def carnet_changed(response: Response, event: str = CARNET_CHANGED) -> Response:
+    """Tell the page (htmx) that the carnet changed: parts that show it refresh themselves."""
+    response.headers["HX-Trigger"] = event
+    return response
+
+
+def push_url(response: Response, location: str) -> Response:
+    """Tell htmx which address the swapped content has (the address bar and Back follow)."""
+    response.headers["HX-Push-Url"] = location
+    return response
+
+
 def see_other(endpoint: str, **values) -> Response:
     """Redirect after a change: 303 for a form post, ``HX-Redirect`` for htmx."""
     return redirect_url(url_for(endpoint, **values))

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from cvn.audit import audit_trail
 from cvn.alerts import services as alerts
 from cvn.carnets import services as carnets
 from cvn.extensions import db
@@ -77,7 +78,7 @@ def test_flags_are_set_by_owner_and_pro_and_audited(app, baby):
     login(app, baby["pro"]).post(f"/carnets/{baby['carnet'].public_id}/situation", data={"flags": []})
     db.session.refresh(baby["carnet"])
     assert baby["carnet"].flags == []
-    actions = [e.action for e in carnets.audit_trail(baby["carnet"])]
+    actions = [e.action for e in audit_trail(baby["carnet"])]
     assert actions.count("carnet.flags") == 2
 
 

@@ -58,7 +58,8 @@ def test_every_flag_referenced_is_known():
     for _, table in _rules():
         referenced |= set(table.get("flags_any", ())) | set(table.get("contraindicated_flags", ()))
     assert referenced <= set(FLAGS), referenced - set(FLAGS)
-    assert set(FLAGS) == {"pregnant", "immunocompromised", "chronic_heart_lung", "asplenia", "bcg_risk"}
+    assert set(FLAGS) == {"pregnant", "immunocompromised", "chronic_heart_lung", "asplenia", "complement_deficiency",
+                          "hiv", "msm", "bcg_risk"}
 
 
 def test_series_ids_unique_kinds_known_and_ages_parse():

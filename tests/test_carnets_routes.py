@@ -74,7 +74,7 @@ def test_duplicate_warning_then_confirmation(client, logged_pro, carnet):
 def test_carnet_page_shows_doses_and_writes_a_read_event(client, logged_pro, carnet):
     dose = services.record_dose(logged_pro, carnet, services.DoseInput("Hexyon", [], date(2024, 4, 10),
                                                                        lot_number="X9"))
-    page = client.get(f"/carnets/{carnet.public_id}")
+    page = client.get(f"/carnets/{carnet.public_id}/doses")
     assert page.status_code == 200
     row = one(page, f"#dose-{dose.id}")
     assert text(one(row, ".dose-title")) == "Hexyon"
@@ -86,14 +86,14 @@ def test_carnet_page_shows_doses_and_writes_a_read_event(client, logged_pro, car
     assert facts["Lot"] == "X9"
     assert facts["Saisie et validée"].startswith("Dr Claire Martin")
     assert "Validée" in text(one(row, ".dose-foot"))
-    events = texts(page, ".events li")
+    events = texts(client.get(f"/carnets/{carnet.public_id}/historique"), ".events li")
     assert events and events[0].endswith("Dr Claire Martin a consulté ce carnet")
     assert db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first() == "carnet.read"
 
 
 def test_grouped_view_as_fragment(client, logged_pro, carnet):
     services.record_dose(logged_pro, carnet, services.DoseInput("Priorix", [], date(2025, 2, 10)))
-    fragment = client.get(f"/carnets/{carnet.public_id}?vue=maladies", headers=HTMX)
+    fragment = client.get(f"/carnets/{carnet.public_id}/doses?vue=maladies", headers=HTMX)
     body = fragment.get_data(as_text=True)
     assert "<html" not in body and 'id="doses-list"' in body
     assert "Rougeole" in body and "Oreillons" in body and "Rubéole" in body
@@ -102,12 +102,14 @@ def test_grouped_view_as_fragment(client, logged_pro, carnet):
 def test_add_dose_by_form_post_and_by_htmx(client, logged_pro, carnet):
     url = f"/carnets/{carnet.public_id}/doses"
     plain = client.post(url, data={"product": "Hexyon", "administered_on": "2024-04-10"})
-    assert plain.status_code == 303 and plain.headers["Location"].endswith("#doses")
+    first = db.session.scalars(select(Dose.id)).one()
+    assert plain.status_code == 303 and plain.headers["Location"].endswith(f"/doses#dose-{first}")
     fragment = client.post(url, data={"product": "", "diseases": ["measles", "rubella"],
                                       "administered_on": "2025-02-10"}, headers=HTMX)
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body and "Dose enregistrée" in body
     assert "Vaccin non précisé" in body
+    assert fragment.headers["HX-Trigger"] == "carnet-changed"  # the header and the status refresh themselves
     assert count(Dose) == 2
 
 
@@ -137,7 +139,9 @@ def test_inline_correction_returns_the_row_and_history(client, logged_pro, carne
                            headers=HTMX)
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and f'id="dose-{recorded.id}"' in body and "L7" in body
-    assert 'hx-swap-oob="true"' in body and "a corrigé" in body
+    assert response.headers["HX-Trigger"] == "carnet-changed"
+    history = client.get(f"/carnets/{carnet.public_id}/historique").get_data(as_text=True)
+    assert "a corrigé" in history
 
 
 def test_delete_asks_for_a_reason(client, logged_pro, carnet):
@@ -147,7 +151,7 @@ def test_delete_asks_for_a_reason(client, logged_pro, carnet):
     refused = client.post(url, data={"reason": ""})
     assert refused.status_code == 422 and "Indiquez pourquoi" in refused.get_data(as_text=True)
     assert client.post(url, data={"reason": "Erreur de patient"}).status_code == 303
-    page = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    page = client.get(f"/carnets/{carnet.public_id}/historique").get_data(as_text=True)
     assert "a supprimé" in page and "Erreur de patient" in page
     assert client.get(url).status_code == 404  # already deleted
 
@@ -216,7 +220,11 @@ def routes(world):
     return [
         ("GET", f"/carnets/{c}", None, 200),
         ("GET", f"/carnets/{c}?vue=maladies", None, 200),
-        ("GET", f"/carnets/{c}/journal", None, 200),
+        ("GET", f"/carnets/{c}/doses?vue=maladies", None, 200),
+        ("GET", f"/carnets/{c}/partage", None, 200),
+        ("GET", f"/carnets/{c}/historique?page=2", None, 200),
+        ("GET", f"/carnets/{c}/doses/nouvelle", None, 200),
+        ("GET", f"/carnets/{c}/resume", None, 303),
         ("POST", f"/carnets/{c}/doses", form, 303),
         ("GET", f"/carnets/{c}/doses/{d}/modifier", None, 200),
         ("POST", f"/carnets/{c}/doses/{d}/modifier", form, 303),

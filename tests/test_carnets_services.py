@@ -4,6 +4,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from cvn.audit import audit_trail
+from cvn.pro.services import patientele
+from cvn.access import AccessLost
 from cvn.carnets import services
 from cvn.carnets.services import DoseError, DoseInput
 from cvn.extensions import db
@@ -25,7 +28,7 @@ def test_creating_a_carnet_grants_access_and_audits(create_professional, create_
     assert (access.carnet_id, access.professional_id, access.ended_at) == (carnet.id, pro.id, None)
     assert carnet.search_name == "lefevre zoe"
     assert len(carnet.public_id) >= 22
-    assert [e.action for e in services.audit_trail(carnet)] == ["carnet.create"]
+    assert [e.action for e in audit_trail(carnet)] == ["carnet.create"]
 
 
 def test_unverified_professional_cannot_open_a_carnet(create_professional):
@@ -57,7 +60,7 @@ def test_patientele_search_ignores_case_and_accents(create_professional, create_
     create_carnet(create_professional(), last_name="Durand", first_names="Éloïse")  # someone else's
 
     def names(**kw):
-        return [r.carnet.first_names for r in services.patientele(pro, **kw).rows]
+        return [r.carnet.first_names for r in patientele(pro, **kw).rows]
 
     assert names() == ["Hélène", "Éloïse"]  # newest activity first
     assert names(query="eloise") == ["Éloïse"]
@@ -75,15 +78,15 @@ def test_patientele_search_ignores_case_and_accents(create_professional, create_
 def test_patientele_pages_and_pending_counts(create_professional, create_carnet, create_patient):
     pro = create_professional()
     carnets = [create_carnet(pro, last_name=f"Nom{i}") for i in range(5)]
-    first = services.patientele(pro, per_page=2)
+    first = patientele(pro, per_page=2)
     assert len(first.rows) == 2 and first.has_next and not first.has_prev
-    last = services.patientele(pro, page=3, per_page=2)
+    last = patientele(pro, page=3, per_page=2)
     assert len(last.rows) == 1 and not last.has_next
     # A declared dose (issue 5 gives owners the form; the row already exists here).
     db.session.add(Dose(carnet_id=carnets[0].id, diseases=["measles"], administered_on=date(2025, 1, 1),
                         state=DoseState.DECLARED))
     db.session.commit()
-    rows = {r.carnet.id: r.pending for r in services.patientele(pro).rows}
+    rows = {r.carnet.id: r.pending for r in patientele(pro).rows}
     assert rows[carnets[0].id] == 1 and rows[carnets[1].id] == 0
 
 
@@ -97,7 +100,7 @@ def test_professional_dose_is_validated_by_them(create_professional, create_carn
     assert recorded.diseases == ["diphtheria", "tetanus", "pertussis", "polio", "hib", "hepatitis_b"]
     assert recorded.lot_number == "ab12"
     assert count(DoseRevision) == 1
-    assert services.audit_trail(carnet)[0].action == "dose.create"
+    assert audit_trail(carnet)[0].action == "dose.create"
 
 
 def test_dose_by_diseases_only_and_free_text(create_professional, create_carnet):
@@ -129,7 +132,7 @@ def test_bad_doses_are_refused_and_nothing_written(create_professional, create_c
 
 def test_dose_for_a_carnet_without_access_is_refused(create_professional, create_carnet):
     carnet = create_carnet()
-    with pytest.raises(services.AccessLost):
+    with pytest.raises(AccessLost):
         services.record_dose(create_professional(), carnet, dose())
     assert count(Dose) == 0
 
@@ -180,12 +183,12 @@ def test_grouping_by_disease(create_professional, create_carnet):
 
 def test_audit_events_cannot_be_changed_or_deleted(create_carnet):
     carnet = create_carnet()
-    event = services.audit_trail(carnet)[0]
+    event = audit_trail(carnet)[0]
     event.action = "forged"
     with pytest.raises(RuntimeError, match="append-only"):
         db.session.commit()
     db.session.rollback()
-    db.session.delete(services.audit_trail(carnet)[0])
+    db.session.delete(audit_trail(carnet)[0])
     with pytest.raises(RuntimeError, match="append-only"):
         db.session.commit()
     db.session.rollback()

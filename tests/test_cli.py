@@ -26,19 +26,20 @@ def test_demo_is_idempotent_and_prints_credentials(runner):
     assert factors.verify_totp(martin, pyotp.TOTP(DOCTOR_TOTP_SECRET).at(factors.utcnow()))
     patient = db.session.scalar(select(User).where(User.email == "patient@demo.cvn.fr"))
     assert factors.login_methods(patient) == [] and patient.email_confirmed_at is not None
-    from cvn.carnets.services import patientele, revisions
+    from cvn.carnets.services import revisions
+    from cvn.pro.services import patientele
 
     rows = patientele(martin).rows
-    assert len(rows) == 3
+    assert len(rows) == 4  # with Lou's carnet, which the patient opened herself and shared
     actions = {r.action for row in rows for r in revisions(row.carnet)}
     assert {"create", "update", "delete"} <= actions
-    assert sum(row.pending for row in rows) == 1  # a declared dose waits for Dr Martin
+    assert sum(row.pending for row in rows) == 2  # a declared dose in Éloïse's carnet, one in Lou's
     from cvn.archives.services import archives_of
 
     pharmacist = db.session.scalar(select(User).where(User.email == "pharma.petit@demo.cvn.fr"))
     assert len(archives_of(pharmacist)) == 1
     states = {row.carnet.first_names: row.sharing.kind for row in rows}
-    assert states == {"Éloïse": "owned", "Léo": "pending", "Jérôme": "not_shared"}
+    assert states == {"Éloïse": "owned", "Léo": "pending", "Jérôme": "not_shared", "Lou": "owned"}
 
 
 def test_verify_pro(runner, create_professional, create_patient):

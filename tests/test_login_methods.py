@@ -45,7 +45,7 @@ def test_a_password_alone_does_not_log_in_an_account_with_an_app(app, client, cr
     page = client.get("/connexion/code").get_data(as_text=True)
     assert "Deuxième étape" in page and "application d’authentification" in page
     wrong = client.post("/connexion/code", data={"code": "000000"})
-    assert wrong.status_code == 422 and "Il vous reste 4 essai(s)" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "Il vous reste 4 essais" in wrong.get_data(as_text=True)
     right = client.post("/connexion/code", data={"code": totp_code(app, pro.email)})
     assert right.status_code == 303 and logged_in(client)
 

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from cvn.pro.services import patientele
 from cvn.carnets import services
 from cvn.extensions import db
 from cvn.models import Carnet, Dose, User
@@ -93,7 +94,7 @@ def test_the_services_strip_invisible_characters_too(pro):
                                     sex="F")
     assert (carnet.last_name, carnet.first_names) == ("Martin", "Joe")
     assert services.find_duplicates(pro, "Martin", "Joe", date(2020, 1, 1)) == [carnet]
-    assert [r.carnet for r in services.patientele(pro, "mar\u200btin").rows] == [carnet]
+    assert [r.carnet for r in patientele(pro, "mar\u200btin").rows] == [carnet]
 
 
 def test_signup_names_are_stored_without_invisible_characters(client):

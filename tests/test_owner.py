@@ -48,7 +48,7 @@ def test_owner_declares_then_edits_and_deletes_own_declared_dose(app, story):
     client = login(app, owner)
     assert declare(client, carnet).status_code == 303
     dose = db.session.scalar(select(Dose).where(Dose.state == DoseState.DECLARED))
-    page = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    page = client.get(f"/carnets/{carnet.public_id}/doses").get_data(as_text=True)
     assert "Déclarée — en attente de validation" in page
     edit = f"/carnets/{carnet.public_id}/doses/{dose.id}/modifier"
     assert client.post(edit, data={"product": "Priorix", "administered_on": "2025-02-13"}).status_code == 303
@@ -100,7 +100,7 @@ def test_validation_queue_and_inline_decisions(app, story, create_carnet):
     db.session.refresh(bexsero)
     assert bexsero.state == DoseState.REJECTED
     # The owner sees both outcomes.
-    page = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    page = client.get(f"/carnets/{carnet.public_id}/doses").get_data(as_text=True)
     assert "Aucune trace dans le carnet papier" in page and "Dr Anne Alpha" in page
     # Deciding twice is refused plainly.
     again = pro.post(f"/carnets/{carnet.public_id}/doses/{priorix.id}/valider", headers=HTMX)
@@ -124,7 +124,7 @@ def test_owner_shares_with_a_professional_by_link(app, story):
     client = login(app, owner)
     response = client.post(f"/carnets/{carnet.public_id}/invitations/code", data={"channel": "link", "target": "professional"})
     assert response.status_code == 303
-    page = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    page = client.get(f"/carnets/{carnet.public_id}/partage").get_data(as_text=True)
     import re
 
     link = re.search(r'value="http://cvn\.test(/i/[^"]+)"', page).group(1)
@@ -138,7 +138,7 @@ def test_owner_shares_with_a_professional_by_link(app, story):
     done = pro.post("/invitation", data={"birth_date": "2024-02-10", "attest": "y"})
     assert done.status_code == 303
     assert carnet.full_name in pro.get("/pro/").get_data(as_text=True)
-    assert "Dr Bruno Bravo" in client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    assert "Dr Bruno Bravo" in client.get(f"/carnets/{carnet.public_id}/partage").get_data(as_text=True)
 
 
 def test_every_owner_is_told_and_sees_the_co_owners(app, story, create_patient):
@@ -157,7 +157,7 @@ def test_every_owner_is_told_and_sees_the_co_owners(app, story, create_patient):
     access = db.session.scalars(select(OutboxMessage).where(OutboxMessage.subject.like("Dr Bruno Bravo a désormais%")))
     # Every owner but the unconfirmed address, the one who shared included (a trace in the mailbox).
     assert sorted(m.recipient for m in access) == sorted([owner.email, co_owner.email])
-    page = login(app, owner).get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    page = login(app, owner).get(f"/carnets/{carnet.public_id}/partage").get_data(as_text=True)
     assert "Titulaires du carnet" in page and "Co Parent" in page and "Sans " in page
 
 
@@ -218,7 +218,7 @@ def test_stop_sharing_freezes_an_archive(app, story):
     db.session.refresh(archive)
     assert json.loads(archive.content) == frozen and archive.sha256 == archives.digest(archive.content)
     assert "Bexsero" not in a.get(f"/pro/archives/{archive.id}").get_data(as_text=True)
-    assert "Bexsero" in b.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    assert "Bexsero" in b.get(f"/carnets/{carnet.public_id}/doses").get_data(as_text=True)
 
 
 def test_archives_cannot_be_updated_and_tampering_shows(app, story):

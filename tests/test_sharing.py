@@ -77,14 +77,14 @@ def test_code_invitation_shows_qr_and_link_to_its_issuer_only(app, client, auth,
     auth.login(pro)
     response = client.post(f"/carnets/{carnet.public_id}/invitations/code", data={"channel": "qr"})
     assert response.status_code == 303
-    page = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    page = client.get(f"/carnets/{carnet.public_id}/partage").get_data(as_text=True)
     link = re.search(r'value="(http://cvn\.test/i/[^"]+)"', page).group(1)
     assert '<svg' in page and 'class="qr"' in page
     assert db.session.scalar(select(Invitation)).token_hash == hash_token(link.rsplit("/", 1)[1])
     # Another session (even the same professional elsewhere) cannot redisplay it.
     other = app.test_client()
     log_in(other, pro)
-    assert link not in other.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    assert link not in other.get(f"/carnets/{carnet.public_id}/partage").get_data(as_text=True)
 
 
 def test_qr_code_encodes_the_link():
@@ -118,7 +118,7 @@ def test_full_claim_by_a_new_account(client, pro, carnet):
     assert signup.status_code == 200 and 'href="/invitation"' in signup.get_data(as_text=True)
     assert "date de naissance du titulaire" in client.get("/invitation").get_data(as_text=True)
     wrong = client.post("/invitation", data={"birth_date": "11/02/2024", "attest": "y"})
-    assert wrong.status_code == 422 and "Il vous reste 4 essai(s)" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "Il vous reste 4 essais" in wrong.get_data(as_text=True)
     done = client.post("/invitation", data={"birth_date": "10/02/2024", "attest": "y"})
     assert done.status_code == 303 and done.headers["Location"] == f"/carnets/{carnet.public_id}"
     ownership = db.session.scalar(select(Ownership))
@@ -181,7 +181,7 @@ def test_five_wrong_birth_dates_lock_the_invitation(client, auth, pro, carnet, c
     client.get(path_of(raw))
     for remaining in (4, 3, 2, 1):
         response = client.post("/invitation", data={"birth_date": "2020-01-01", "attest": "y"})
-        assert f"Il vous reste {remaining} essai(s)" in response.get_data(as_text=True)
+        assert f"Il vous reste {remaining} essai{'s' if remaining > 1 else ''}." in response.get_data(as_text=True)
     locked = client.post("/invitation", data={"birth_date": "2020-01-01", "attest": "y"})
     assert locked.status_code == 423 and "verrouillé" in locked.get_data(as_text=True)
     # Even the right date no longer works.
@@ -190,7 +190,7 @@ def test_five_wrong_birth_dates_lock_the_invitation(client, auth, pro, carnet, c
     # The issuer sees it locked and issues a new one.
     auth.logout()
     auth.login(pro)
-    panel = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    panel = client.get(f"/carnets/{carnet.public_id}/partage").get_data(as_text=True)
     assert "Verrouillée" in panel
     assert client.post(f"/carnets/{carnet.public_id}/invitations/{invitation.id}/renouveler").status_code == 303
     assert count(Invitation) == 2
@@ -249,8 +249,8 @@ def test_a_professional_cannot_hand_over_an_owned_carnet(client, auth, pro, carn
     assert count(Invitation) == before
     with pytest.raises(services.NotAllowed):
         invite(pro, carnet)
-    page = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
-    assert "lui seul peut inviter un autre titulaire" in page and "Afficher un QR code" not in page
+    page = client.get(f"/carnets/{carnet.public_id}/partage").get_data(as_text=True)
+    assert "lui seul peut inviter un autre titulaire" in page and "QR code pour" not in page
 
 
 def test_a_hand_over_issued_before_the_first_claim_needs_the_owners_consent(pro, carnet, create_patient):
@@ -346,7 +346,7 @@ def test_owner_reads_and_declares_but_does_not_validate(client, auth, pro, carne
     owner = create_patient()
     auth.login(owner)
     claim_as(client, raw)
-    page = client.get(f"/carnets/{carnet.public_id}").get_data(as_text=True)
+    page = client.get(f"/carnets/{carnet.public_id}/doses/nouvelle").get_data(as_text=True)
     assert "Déclarer la dose" in page and "Enregistrer la dose" not in page
     assert client.post(f"/carnets/{carnet.public_id}/doses",
                        data={"product": "Hexyon", "administered_on": "2024-04-10"}).status_code == 303

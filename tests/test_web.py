@@ -32,7 +32,8 @@ def test_no_inline_script_in_pages(app, client, auth, create_professional, creat
              "/hors-ligne"]
     auth.login(pro)
     pages += ["/pro/", "/pro/a-valider", "/pro/archives", "/pro/carnets/nouveau", f"/carnets/{carnet.public_id}",
-              f"/carnets/{carnet.public_id}/journal", "/compte"]
+              f"/carnets/{carnet.public_id}/doses", f"/carnets/{carnet.public_id}/doses/nouvelle",
+              f"/carnets/{carnet.public_id}/partage", f"/carnets/{carnet.public_id}/historique", "/compte"]
     checked = 0
     for path in pages:
         response = client.get(path, follow_redirects=True)

@@ -1,13 +1,12 @@
 """Owners turn e-mail alerts on or off; a signed link turns them off in one click."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, request
+from flask import Blueprint, current_app, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from cvn.access import get_carnet
 from cvn.alerts import services
-from cvn.carnets.services import AccessLost
 from cvn.extensions import csrf, limiter
 from cvn.web import render, see_other
 
@@ -20,10 +19,7 @@ def toggle(public_id: str):
     """Turn the owner's e-mail alerts on or off for this carnet."""
     carnet = get_carnet(public_id)
     wanted = request.form.get("alerts") == "on"
-    try:
-        services.subscribe(current_user, carnet, wanted)
-    except AccessLost:
-        abort(404)
+    services.subscribe(current_user, carnet, wanted)
     flash(_("Alertes par e-mail activées : vous serez prévenu de chaque nouvelle échéance.") if wanted
           else _("Alertes par e-mail désactivées."), "success")
     return see_other("carnets.show", public_id=carnet.public_id, _anchor="statut")

@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from cvn.access import is_owner
-from cvn.carnets.services import AccessLost, audit
+from cvn.access import AccessLost, is_owner
+from cvn.audit import audit
 from cvn.clock import today, utcnow
 from cvn.extensions import db
 from cvn.models import AlertSent, AlertSubscription, Carnet, JobLock, Ownership, User
@@ -222,9 +222,10 @@ def run_daily(on: date | None = None, once_a_day: bool = False) -> RunStats:
 
 
 def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
-    people = {cid: Person(birth, getattr(sex, "value", sex), frozenset(flags or ()))
-              for cid, birth, sex, flags in db.session.execute(
-                  select(Carnet.id, Carnet.birth_date, Carnet.sex, Carnet.flags)
+    people = {cid: Person(birth, getattr(sex, "value", sex), frozenset(flags or ()),
+                          due if "pregnant" in (flags or ()) else None)
+              for cid, birth, sex, flags, due in db.session.execute(
+                  select(Carnet.id, Carnet.birth_date, Carnet.sex, Carnet.flags, Carnet.pregnancy_due_on)
                   .where(Carnet.id.in_(carnet_ids))).tuples()}
     records = records_by_carnet(carnet_ids)
     candidates, checks = {}, []
@@ -251,7 +252,7 @@ def _run_batch(carnet_ids: list[int], on: date, stats: RunStats) -> None:
     for carnet_id, user in db.session.execute(
             select(AlertSubscription.carnet_id, User).join(User, User.id == AlertSubscription.user_id)
             .join(Ownership, (Ownership.carnet_id == AlertSubscription.carnet_id)
-                  & (Ownership.user_id == AlertSubscription.user_id) & Ownership.ended_at.is_(None))
+                  & (Ownership.user_id == AlertSubscription.user_id) & Ownership.open)
             .where(AlertSubscription.carnet_id.in_(list(fresh)),
                    User.email_confirmed_at.is_not(None))).tuples():  # never to an unconfirmed address
         subscribers[carnet_id].append(user)

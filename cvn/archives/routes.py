@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 
 from cvn.access import get_carnet, is_owner, professional_required
 from cvn.archives import services
-from cvn.carnets.services import AccessLost
 from cvn.extensions import db
 from cvn.models import Access
 from cvn.web import render, see_other
@@ -19,7 +18,7 @@ def _owned_access(public_id: str, access_id: int):
     carnet = get_carnet(public_id)
     access = db.session.get(Access, access_id)
     if (not is_owner(current_user, carnet) or access is None or access.carnet_id != carnet.id
-            or access.ended_at is not None):
+            or not access.open):
         abort(404)
     return carnet, access
 
@@ -30,13 +29,10 @@ def end_access(public_id: str, access_id: int):
     """Confirm, then end a professional's access (they keep a frozen copy)."""
     carnet, access = _owned_access(public_id, access_id)
     if request.method == "POST":
-        try:
-            services.end_access(current_user, carnet, access)
-        except AccessLost:
-            abort(404)
+        services.end_access(current_user, carnet, access)
         flash(_("Partage arrêté : %(name)s n’a plus accès à ce carnet. Il en garde une copie figée à ce jour.",
                 name=access.professional.display_name), "success")
-        return see_other("carnets.show", public_id=carnet.public_id, _anchor="professionnels")
+        return see_other("carnets.section", public_id=carnet.public_id, section="partage", _anchor="professionnels")
     return render("archives/confirm_end.html", carnet=carnet, access=access)
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from cvn.access import is_owner
-from cvn.carnets.services import AccessLost, audit, live_doses
+from cvn.access import AccessLost, forget_permissions, is_owner
+from cvn.audit import audit
+from cvn.carnets.services import live_doses
 from cvn.clock import utcnow
 from cvn.extensions import db
 from cvn.models import Access, Archive, Carnet, User
@@ -50,12 +51,12 @@ def snapshot(carnet: Carnet, at) -> dict:
 def accesses(carnet: Carnet) -> list[Access]:
     """Return the open professional accesses of a carnet, oldest first."""
     return list(db.session.scalars(select(Access).where(
-        Access.carnet_id == carnet.id, Access.ended_at.is_(None)).order_by(Access.granted_at)))
+        Access.carnet_id == carnet.id, Access.open).order_by(Access.granted_at)))
 
 
 def end_access(owner: User, carnet: Carnet, access: Access) -> Archive:
     """End a professional's access and write their frozen copy, in one transaction."""
-    if not is_owner(owner, carnet) or access.carnet_id != carnet.id or access.ended_at is not None:
+    if not is_owner(owner, carnet) or access.carnet_id != carnet.id or not access.open:
         raise AccessLost()
     now = utcnow()
     access.ended_at = now
@@ -65,6 +66,7 @@ def end_access(owner: User, carnet: Carnet, access: Access) -> Archive:
     db.session.add(archive)
     audit(carnet, owner, "access.end", professional=access.professional_id)
     db.session.commit()
+    forget_permissions()
     return archive
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask import abort, flash, request, session
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from cvn import sessions
 from cvn.auth import factors, login as steps, services
 from cvn.auth.forms import ChangeEmailForm, ChangePasswordForm
-from cvn.auth.routes import bp
+from cvn.auth.blueprint import bp
 from cvn.clock import utcnow
 from cvn.extensions import db
 from cvn.models import RememberedDevice, WebSession
@@ -103,7 +104,7 @@ def end_other_sessions():
             db.session.delete(row)
             ended += 1
     db.session.commit()
-    flash(_("%(n)s autre(s) session(s) terminée(s).", n=ended), "success")
+    flash(ngettext("%(num)s autre session terminée.", "%(num)s autres sessions terminées.", ended), "success")
     return see_other("auth.sessions_page")
 
 

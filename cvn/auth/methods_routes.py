@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from cvn.auth import factors, login as steps, passkeys, services
 from cvn.auth.forms import CodeForm, ConfirmPasswordForm, PasskeyNameForm
-from cvn.auth.routes import bp
+from cvn.auth.blueprint import bp
 from cvn.clock import utcnow
 from cvn.extensions import db, limiter
 from cvn.models import Passkey, TotpCredential

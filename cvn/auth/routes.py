@@ -5,19 +5,19 @@ The account pages (sessions, methods) are in ``account_routes`` and
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, request, session, url_for
+from flask import flash, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from cvn.auth import factors, login as steps, passkeys, services
+from cvn.auth.blueprint import bp
 from cvn.auth.forms import (CodeForm, ForgotPasswordForm, LoginForm, PatientSignupForm, ProfessionalSignupForm,
                             RecoveryCodeForm, ResetPasswordForm)
 from cvn.clock import local_zone
 from cvn.extensions import db, limiter, login_manager
 from cvn.models import Profession, Role, User
 from cvn.web import absolute_url, redirect_url, render, safe_next, see_other
-
-bp = Blueprint("auth", __name__)
 
 #: Session key holding a reset token between the e-mailed link and the form.
 RESET_KEY = "reset_token"
@@ -116,8 +116,9 @@ def login_code():
         except factors.CodeLocked as error:
             locked, status = error.until, 429
         except factors.WrongCode as error:
-            form.code.errors.append(_("Code incorrect. Il vous reste %(n)s essai(s) avant un blocage de 15 minutes.",
-                                      n=error.remaining))
+            form.code.errors.append(ngettext(
+                "Code incorrect. Il vous reste %(num)s essai avant un blocage de 15 minutes.",
+                "Code incorrect. Il vous reste %(num)s essais avant un blocage de 15 minutes.", error.remaining))
             status = 422
         else:
             label = {"totp": "password+totp", "email": "password+email", "secours": "password+recovery"}[method]
@@ -310,5 +311,3 @@ def passkey_context():
     """Give templates the origin passkeys work on (the buttons show only there)."""
     return {"passkey_origin": passkeys.relying_party()[1]}
 
-
-from cvn.auth import account_routes, methods_routes  # noqa: E402,F401  (routes on the same blueprint)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cvn import sessions
@@ -92,8 +93,6 @@ def register(*, email: str, password: str, first_name: str, last_name: str, role
         db.session.commit()
     except Exception as exc:  # a concurrent sign-up with the same address
         db.session.rollback()
-        from sqlalchemy.exc import IntegrityError
-
         if isinstance(exc, IntegrityError):
             return None
         raise

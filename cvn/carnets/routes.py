@@ -1,21 +1,34 @@
-"""Carnet pages: open a carnet, read it, record, correct and delete doses."""
+"""Carnet pages: open a carnet; its header and sections (Statut, Doses, Partage, Historique); doses.
+
+Every section has its own URL: the full page (header, main action, section
+tabs, the section) without JavaScript, the section alone for htmx. Every
+change answers with the changed part plus the ``carnet-changed`` event, so the
+header and the status refresh themselves.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request, session
+from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cvn.access import get_carnet, professional_required
-from cvn.carnets import services
-from cvn.carnets.forms import CarnetForm, DeleteDoseForm, DoseForm
-from cvn.clock import today, utcnow
-from cvn.models import DoseState, InvitationState, InvitationTarget, Sex
+from cvn.access import get_carnet, permissions, professional_required
+from cvn.audit import record_read
+from cvn.carnets import sections, services
+from cvn.carnets.forms import ROUTE_LABELS, SITE_LABELS, CarnetForm, DeleteDoseForm, DoseForm
+from cvn.clock import today
+from cvn.models import Sex
 from cvn.schedule.catalogue import disease_label, product_by_name, products
-from cvn.web import render, see_other, wants_fragment
+from cvn.status.services import FLAGS, STATUS_LABELS
+from cvn.web import carnet_changed, push_url, render, see_other, wants_fragment
 
 bp = Blueprint("carnets", __name__)
 
-VIEWS = {"date", "maladies"}
+
+@bp.app_context_processor
+def labels():
+    """Give every template the labels of injection sites, routes, situations and status states."""
+    return {"SITE_LABELS": SITE_LABELS, "ROUTE_LABELS": ROUTE_LABELS, "FLAGS": FLAGS,
+            "STATUS_LABELS": STATUS_LABELS, "today_iso": today().isoformat()}
 
 
 @bp.route("/pro/carnets/nouveau", methods=["GET", "POST"])
@@ -47,66 +60,32 @@ def create():
     return render("carnets/new.html", form=form, duplicates=duplicates, status=status)
 
 
-def _page_context(carnet, form=None, view=None, **overrides) -> dict:
-    """Return everything the carnet page and its fragments show, for the current user."""
-    from cvn.access import can_write, is_owner
-    from cvn.sharing import services as sharing
-    from cvn.sharing.forms import EmailInviteForm
-    from cvn.sharing.qr import qr_svg
-    from cvn.sharing.routes import SHOWN_KEY
-
-    from cvn.access import can_edit_dose
-    from cvn.archives.services import accesses
-
-    view = view if view in VIEWS else "date"
-    doses = services.live_doses(carnet)
-    owner = is_owner(current_user, carnet)
-    may_share = sharing.may_invite(current_user, carnet, InvitationTarget.HOLDER)
-    invitations = {target.value: sharing.invitations(carnet, target)
-                   if sharing.may_invite(current_user, carnet, target) else []
-                   for target in InvitationTarget}
-    shown = session.get(SHOWN_KEY, {})
-    codes = {}
-    for invitation in invitations["holder"] + invitations["professional"]:
-        raw = shown.get(str(invitation.id))
-        if raw and invitation.state(utcnow()) == InvitationState.PENDING:
-            link = sharing.link_for(raw)
-            codes[invitation.id] = {"link": link, "svg": qr_svg(link, _("QR code du lien d’invitation"))}
-    context = dict(
-        carnet=carnet, doses=doses, view=view,
-        groups=services.doses_by_disease(doses) if view == "maladies" else [],
-        form=form or DoseForm(formdata=None), products=products().values(),
-        revisions=services.revisions(carnet), events=services.audit_trail(carnet),
-        pending=sum(1 for d in doses if d.state == DoseState.DECLARED),
-        may_write=can_write(current_user, carnet), may_record=can_write(current_user, carnet) or owner,
-        may_validate=can_write(current_user, carnet), owner=owner,
-        editable={d.id for d in doses if can_edit_dose(current_user, carnet, d)},
-        may_share=may_share, invitations=invitations, codes=codes, now=utcnow(),
-        owners=sharing.owners(carnet), accesses=accesses(carnet) if owner else [], notice={},
-        email_forms={t.value: EmailInviteForm.for_target(t.value, formdata=None) for t in InvitationTarget})
-    from cvn.alerts.services import is_subscribed
-    from cvn.status.services import grouped, status_of
-
-    context["recommendations"] = grouped(status_of(carnet))
-    context["today_date"] = today()
-    context["subscribed"] = owner and is_subscribed(current_user, carnet)
-    context.update(overrides)
-    return context
-
-
-def carnet_page(carnet, block: str | None = None, status: int = 200, form=None, view=None, **overrides):
-    """Render the carnet page (or one of its blocks for htmx) for the current user."""
-    return render("carnets/show.html", block=block, status=status,
-                  **_page_context(carnet, form=form, view=view, **overrides))
-
-
 @bp.get("/carnets/<public_id>")
 @login_required
 def show(public_id: str):
-    """Show a carnet: identity, doses (by date or by disease), history, audit trail."""
+    """Show a carnet: its header, main action and the Statut section."""
+    return section(public_id, "statut")
+
+
+@bp.get("/carnets/<public_id>/<any(doses, partage, historique):section>")
+@login_required
+def section(public_id: str, section: str):
+    """Show one section of a carnet (Doses, Partage, Historique), as a page or an htmx fragment."""
     carnet = get_carnet(public_id)
-    services.record_read(carnet, current_user)
-    return carnet_page(carnet, block="doses_list", view=request.args.get("vue"))
+    record_read(carnet, current_user)
+    return sections.show(carnet, section, request.args)
+
+
+@bp.get("/carnets/<public_id>/resume")
+@login_required
+def summary(public_id: str):
+    """Answer the carnet's header alone (it refreshes itself after a change); a page gets the carnet."""
+    carnet = get_carnet(public_id)
+    if not wants_fragment():
+        return see_other("carnets.show", public_id=carnet.public_id)
+    doses = services.live_doses(carnet)
+    return render("carnets/show.html", block="carnet_header", **sections.base(carnet),
+                  **sections.header(carnet, doses))
 
 
 def _dose_input(form: DoseForm) -> services.DoseInput:
@@ -117,40 +96,52 @@ def _dose_input(form: DoseForm) -> services.DoseInput:
         route=form.route.data or "", note=form.note.data or "")
 
 
-def _apply(form: DoseForm, action) -> bool:
-    """Validate the form and run the service; put rule errors beside their field."""
+def _apply(form: DoseForm, action):
+    """Validate the form and run the service; put rule errors beside their field. Return the dose or None."""
     if not form.validate_on_submit():
-        return False
+        return None
     try:
-        action(_dose_input(form))
+        return action(_dose_input(form))
     except services.DoseError as error:
         getattr(form, error.field).errors.append(error.message)
-        return False
-    except services.AccessLost:
+        return None
+
+
+@bp.get("/carnets/<public_id>/doses/nouvelle")
+@login_required
+def new_dose(public_id: str):
+    """Show the form to record (professional) or declare (owner) a dose."""
+    carnet = get_carnet(public_id)
+    if not permissions(current_user, carnet).record:
         abort(404)
-    return True
+    return sections.page(carnet, "nouvelle", **sections.dose_form())
 
 
 @bp.post("/carnets/<public_id>/doses")
 @login_required
 def add_dose(public_id: str):
-    """Record a dose (validated at once when a professional records it)."""
+    """Record a dose (validated at once when a professional records it, declared when an owner does)."""
     carnet = get_carnet(public_id)
     form = DoseForm()
-    if _apply(form, lambda data: services.record_dose(current_user, carnet, data)):
-        if wants_fragment():
-            return carnet_page(carnet, block="doses_section", saved=True, view=request.args.get("vue"))
-        flash(_("Dose enregistrée."), "success")
-        return see_other("carnets.show", public_id=carnet.public_id, _anchor="doses")
-    return carnet_page(carnet, block="doses_section", status=422, form=form, view=request.args.get("vue"))
+    dose = _apply(form, lambda data: services.record_dose(current_user, carnet, data))
+    if dose is None:
+        return sections.page(carnet, "nouvelle", status=422, **sections.dose_form(form))
+    message = _("Dose enregistrée.") if permissions(current_user, carnet).write else \
+        _("Dose déclarée : elle sera validée par un professionnel de santé.")
+    if wants_fragment():
+        doses = services.live_doses(carnet)
+        response = make_response(sections.page(carnet, "doses", loaded=doses, saved=message, new_dose=dose.id,
+                                       **sections.doses_part(carnet, doses, None)))
+        push_url(response, url_for("carnets.section", public_id=carnet.public_id, section="doses"))
+        return carnet_changed(response)
+    flash(message, "success")
+    return see_other("carnets.section", public_id=carnet.public_id, section="doses", _anchor=f"dose-{dose.id}")
 
 
 def _dose_or_404(carnet, dose_id):
     """Return a dose the current user may correct or delete, else 404."""
-    from cvn.access import can_edit_dose
-
     dose = services.get_dose(carnet, dose_id)
-    if dose is None or not can_edit_dose(current_user, carnet, dose):
+    if dose is None or not permissions(current_user, carnet).can_edit(dose):
         abort(404)
     return dose
 
@@ -165,23 +156,19 @@ def edit_dose(public_id: str, dose_id: int):
         form = DoseForm(obj=dose, formdata=None)
         form.product.data = dose.product_name or ""
         form.diseases.data = [] if dose.product_code else list(dose.diseases)
-        return render("carnets/dose_edit.html", block="dose_edit", carnet=carnet, dose=dose, form=form,
-                      products=products().values())
+        return render("carnets/dose_edit.html", block="dose_edit", dose=dose, form=form,
+                      products=products().values(), **sections.base(carnet))
     form = DoseForm()
-    if _apply(form, lambda data: services.update_dose(current_user, carnet, dose, data)):
+    if _apply(form, lambda data: services.update_dose(current_user, carnet, dose, data)) is not None:
         if wants_fragment():
-            from cvn.access import can_edit_dose, can_write
-
-            row = render_template("carnets/_dose.html", carnet=carnet, dose=dose, view="date",
-                                  may_validate=can_write(current_user, carnet),
-                                  editable={dose.id} if can_edit_dose(current_user, carnet, dose) else set())
-            history = render_template("carnets/_history.html", carnet=carnet,
-                                      revisions=services.revisions(carnet), oob=True)
-            return row + history
+            perms = permissions(current_user, carnet)
+            row = render_template("carnets/_dose.html", carnet=carnet, dose=dose, view="date", focus=True,
+                                  may_validate=perms.write, editable={dose.id} if perms.can_edit(dose) else set())
+            return carnet_changed(make_response(row))
         flash(_("Dose corrigée."), "success")
-        return see_other("carnets.show", public_id=carnet.public_id, _anchor=f"dose-{dose.id}")
-    return render("carnets/dose_edit.html", block="dose_edit", status=422, carnet=carnet, dose=dose,
-                  form=form, products=products().values())
+        return see_other("carnets.section", public_id=carnet.public_id, section="doses", _anchor=f"dose-{dose.id}")
+    return render("carnets/dose_edit.html", block="dose_edit", status=422, dose=dose,
+                  form=form, products=products().values(), **sections.base(carnet))
 
 
 @bp.route("/carnets/<public_id>/doses/<int:dose_id>/supprimer", methods=["GET", "POST"])
@@ -198,23 +185,12 @@ def delete_dose(public_id: str, dose_id: int):
         except services.DoseError as error:
             form.reason.errors.append(error.message)
             status = 422
-        except services.AccessLost:
-            abort(404)
         else:
             flash(_("Dose supprimée. Elle reste visible dans l’historique du carnet."), "success")
-            return see_other("carnets.show", public_id=carnet.public_id, _anchor="doses")
+            return see_other("carnets.section", public_id=carnet.public_id, section="doses")
     elif request.method == "POST":
         status = 422
     return render("carnets/dose_delete.html", carnet=carnet, dose=dose, form=form, status=status)
-
-
-@bp.get("/carnets/<public_id>/journal")
-@login_required
-def journal(public_id: str):
-    """Show the whole audit trail of a carnet."""
-    carnet = get_carnet(public_id)
-    services.record_read(carnet, current_user)
-    return render("carnets/journal.html", carnet=carnet, events=services.audit_trail(carnet, limit=None))
 
 
 @bp.get("/catalogue/couverture")

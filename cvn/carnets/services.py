@@ -1,4 +1,4 @@
-"""Carnet rules: create, find (patientèle), record, correct and delete doses, audit.
+"""Carnet rules: open a carnet, record, correct and delete doses (audit in cvn.audit).
 
 Every function that changes something writes its audit event and commits once.
 """
@@ -7,12 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
+from cvn.access import AccessLost, permissions
+from cvn.audit import audit
 from cvn.clock import today, utcnow
 from cvn.extensions import db
-from cvn.inputs import MAX_PAGE, clean_name, strip_invisible
-from cvn.models import Access, AuditEvent, Carnet, Dose, DoseRevision, DoseState, Sex, User
+from cvn.inputs import clean_name
+from cvn.models import Access, Carnet, Dose, DoseRevision, DoseState, Sex, User
 from cvn.schedule.catalogue import diseases as known_diseases
 from cvn.schedule.catalogue import fold, product_by_name, sort_diseases
 
@@ -26,35 +29,6 @@ class DoseError(ValueError):
         self.message = message
 
 
-class AccessLost(Exception):
-    """The user no longer has access to this carnet."""
-
-
-# --- Audit -------------------------------------------------------------------
-
-def audit(carnet: Carnet, actor: User | None, action: str, **detail) -> AuditEvent:
-    """Add an audit event to the session (the caller commits)."""
-    event = AuditEvent(carnet_id=carnet.id, actor_id=actor.id if actor else None, at=utcnow(),
-                       action=action, detail=detail or None)
-    db.session.add(event)
-    return event
-
-
-def record_read(carnet: Carnet, actor: User) -> None:
-    """Write a read event and commit it."""
-    audit(carnet, actor, "carnet.read")
-    db.session.commit()
-
-
-def audit_trail(carnet: Carnet, limit: int | None = 20) -> list[AuditEvent]:
-    """Return the carnet's newest audit events first."""
-    query = select(AuditEvent).where(AuditEvent.carnet_id == carnet.id).order_by(
-        AuditEvent.at.desc(), AuditEvent.id.desc())
-    if limit:
-        query = query.limit(limit)
-    return list(db.session.scalars(query))
-
-
 # --- Carnets -----------------------------------------------------------------
 
 def search_key(last_name: str, first_names: str) -> str:
@@ -66,7 +40,7 @@ def find_duplicates(pro: User, last_name: str, first_names: str, birth_date: dat
     """Return the professional's carnets with the same name and birth date."""
     return list(db.session.scalars(
         select(Carnet).join(Access, Access.carnet_id == Carnet.id)
-        .where(Access.professional_id == pro.id, Access.ended_at.is_(None),
+        .where(Access.professional_id == pro.id, Access.open,
                Carnet.search_name == search_key(last_name, first_names),
                Carnet.birth_date == birth_date)))
 
@@ -88,74 +62,6 @@ def create_carnet(pro: User, *, last_name: str, first_names: str, birth_date: da
     audit(carnet, pro, "carnet.create")
     db.session.commit()
     return carnet
-
-
-@dataclass(frozen=True)
-class SharingState:
-    """Where a carnet stands with its holder: not shared, invitation pending, owned."""
-
-    kind: str  # "not_shared" | "pending" | "owned"
-    until: date | None = None
-
-
-NOT_SHARED = SharingState("not_shared")
-
-
-@dataclass
-class Row:
-    """One line of the patientèle."""
-
-    carnet: Carnet
-    pending: int
-    sharing: SharingState = NOT_SHARED
-    summary: object = None  # cvn.status.services.Summary
-
-
-@dataclass
-class Page:
-    rows: list[Row]
-    page: int
-    per_page: int
-    has_next: bool
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-
-def patientele(pro: User, query: str = "", birth_date: date | None = None,
-               page: int = 1, per_page: int = 25) -> Page:
-    """Return one page of the professional's carnets, newest activity first.
-
-    Search: every word of ``query`` must start a word of the holder's name,
-    ignoring case and accents ("eloise dur" finds "Éloïse DURAND"). Two queries
-    per page whatever its size: the carnets, then their pending-dose counts.
-    """
-    page = min(max(page, 1), MAX_PAGE)
-    stmt = (select(Carnet).join(Access, Access.carnet_id == Carnet.id)
-            .where(Access.professional_id == pro.id, Access.ended_at.is_(None)))
-    for word in fold(strip_invisible(query)).split()[:5]:
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(or_(Carnet.search_name.like(f"{escaped}%", escape="\\"),
-                              Carnet.search_name.like(f"% {escaped}%", escape="\\")))
-    if birth_date is not None:
-        stmt = stmt.where(Carnet.birth_date == birth_date)
-    stmt = stmt.order_by(Carnet.last_activity_at.desc(), Carnet.id.desc())
-    carnets = list(db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)))
-    has_next = len(carnets) > per_page
-    carnets = carnets[:per_page]
-    counts = dict(db.session.execute(
-        select(Dose.carnet_id, func.count()).where(
-            Dose.carnet_id.in_([c.id for c in carnets]), Dose.state == DoseState.DECLARED,
-            Dose.deleted_at.is_(None)).group_by(Dose.carnet_id)).all()) if carnets else {}
-    from cvn.sharing.services import sharing_states
-
-    from cvn.status.services import summaries
-
-    states = sharing_states([c.id for c in carnets])
-    status = summaries(carnets)
-    return Page([Row(c, counts.get(c.id, 0), states[c.id], status[c.id]) for c in carnets],
-                page, per_page, has_next)
 
 
 # --- Doses -------------------------------------------------------------------
@@ -206,9 +112,7 @@ def _resolve(carnet: Carnet, data: DoseInput) -> dict:
 
 def record_dose(user: User, carnet: Carnet, data: DoseInput) -> Dose:
     """Record a dose: validated at once when a professional records it, declared when an owner does."""
-    from cvn.access import can_record
-
-    if not can_record(user, carnet):
+    if not permissions(user, carnet).record:
         raise AccessLost()
     values = _resolve(carnet, data)
     now = utcnow()
@@ -236,9 +140,7 @@ def get_dose(carnet: Carnet, dose_id: int) -> Dose | None:
 
 
 def _require_edit(user: User, carnet: Carnet, dose: Dose) -> None:
-    from cvn.access import can_edit_dose
-
-    if not can_edit_dose(user, carnet, dose):
+    if not permissions(user, carnet).can_edit(dose):
         raise AccessLost()
 
 
@@ -288,9 +190,13 @@ def delete_dose(user: User, carnet: Carnet, dose: Dose, reason: str) -> None:
 
 
 def live_doses(carnet: Carnet) -> list[Dose]:
-    """Return the carnet's doses (not deleted), oldest first."""
+    """Return the carnet's doses (not deleted), oldest first, with who recorded and validated them.
+
+    One query whatever the number of doses (the accounts are joined).
+    """
     return list(db.session.scalars(
         select(Dose).where(Dose.carnet_id == carnet.id, Dose.deleted_at.is_(None))
+        .options(joinedload(Dose.recorded_by), joinedload(Dose.validated_by))
         .order_by(Dose.administered_on, Dose.id)))
 
 
@@ -307,5 +213,5 @@ def revisions(carnet: Carnet) -> list[DoseRevision]:
     """Return every dose revision of the carnet, newest first."""
     return list(db.session.scalars(
         select(DoseRevision).join(Dose, Dose.id == DoseRevision.dose_id)
-        .where(Dose.carnet_id == carnet.id)
+        .where(Dose.carnet_id == carnet.id).options(selectinload(DoseRevision.changed_by))
         .order_by(DoseRevision.changed_at.desc(), DoseRevision.id.desc())))

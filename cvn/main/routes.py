@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, ur
 from flask_login import current_user
 
 from cvn.extensions import limiter
+from cvn.main.services import health as report
 from cvn.static_files import SHELL
 from cvn.web import render
 
@@ -15,8 +16,10 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def home():
-    """Send each account to its space; show the welcome page to visitors."""
+    """Send each account to its space (the administrator to administration); welcome visitors."""
     if current_user.is_authenticated:
+        if current_user.is_admin:
+            return redirect(url_for("admin.professionals"))
         if current_user.is_professional:
             return redirect(url_for("pro.home"))
         if current_user.is_patient:
@@ -63,8 +66,6 @@ def offline():
 @limiter.exempt
 def health():
     """Report database, Redis and outbox state as JSON: 200, or 503 when the database is down."""
-    from cvn.main.services import health as report
-
     body, status = report()
     response = jsonify(body)
     response.status_code = status

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import current_app
 from sqlalchemy import text
 
 from cvn.errors import DATABASE_DOWN
 from cvn.extensions import db
+from cvn.outbox.services import state as outbox_state
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,6 @@ def redis_state() -> str:
     url = current_app.config.get("RATELIMIT_STORAGE_URI", "")
     if not url.startswith(("redis://", "rediss://", "redis+unix://")):
         return "not_used"
-    import redis
-
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         try:
@@ -45,8 +45,6 @@ def redis_state() -> str:
 
 def health() -> tuple[dict, int]:
     """Return the health report and its HTTP status (503 when the database is unreachable)."""
-    from cvn.outbox.services import state as outbox_state
-
     database = database_state()
     redis = redis_state()
     outbox = None

@@ -6,6 +6,7 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, event, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cvn.clock import utcnow
@@ -53,8 +54,11 @@ class Carnet(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     #: Situations that change recommendations: pregnant, immunocompromised,
-    #: chronic_heart_lung, asplenia, bcg_risk (set by owners or professionals).
+    #: chronic_heart_lung, asplenia, complement_deficiency, hiv, msm, bcg_risk (set by owners or professionals).
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Expected term (date prévue d'accouchement) of the current pregnancy, with the
+    #: "pregnant" flag: dates the pertussis (20-36 weeks) and maternal RSV doses.
+    pregnancy_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     #: Last change to the carnet or its doses: orders the patientèle.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -85,6 +89,16 @@ class Access(Base):
 
     carnet: Mapped[Carnet] = relationship()
     professional: Mapped[User] = relationship()
+
+    @hybrid_property
+    def open(self) -> bool:
+        """Tell whether the access is still running (the one criterion, in Python and in SQL)."""
+        return self.ended_at is None
+
+    @open.inplace.expression
+    @classmethod
+    def _open_expression(cls):
+        return cls.ended_at.is_(None)
 
 
 class DoseState(str, enum.Enum):

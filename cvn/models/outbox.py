@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cvn.clock import utcnow
 from cvn.models.base import Base, UTCDateTime, str_enum
+from cvn.outbox.sealing import unseal
 
 
 class OutboxStatus(str, enum.Enum):
@@ -48,13 +49,9 @@ class OutboxMessage(Base):
     @property
     def body_text(self) -> str:
         """Return the text body in clear."""
-        from cvn.outbox.sealing import unseal
-
         return unseal(self.stored_text) if self.sealed else self.stored_text
 
     @property
     def body_html(self) -> str | None:
         """Return the HTML body in clear."""
-        from cvn.outbox.sealing import unseal
-
         return unseal(self.stored_html) if self.sealed else self.stored_html

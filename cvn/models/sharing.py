@@ -5,6 +5,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cvn.clock import utcnow
@@ -107,6 +108,16 @@ class Ownership(Base):
 
     carnet: Mapped[Carnet] = relationship()
     user: Mapped[User] = relationship()
+
+    @hybrid_property
+    def open(self) -> bool:
+        """Tell whether the ownership is still running (the one criterion, in Python and in SQL)."""
+        return self.ended_at is None
+
+    @open.inplace.expression
+    @classmethod
+    def _open_expression(cls):
+        return cls.ended_at.is_(None)
 
 
 class Archive(Base):

@@ -5,6 +5,7 @@ import enum
 import secrets
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,8 +36,6 @@ class Profession(str, enum.Enum):
     @property
     def label(self) -> str:
         """Return the French label of the profession."""
-        from flask_babel import gettext as _
-
         return {
             "medecin": _("Médecin"),
             "infirmier": _("Infirmier·e"),

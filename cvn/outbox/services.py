@@ -11,7 +11,7 @@ kept with the link removed (see ``cvn.outbox.sealing``).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from flask import current_app
 from flask_mail import Message
@@ -148,8 +148,6 @@ def state() -> dict:
     oldest = db.session.scalar(select(func.min(OutboxMessage.created_at))
                                .where(OutboxMessage.status == OutboxStatus.PENDING))
     if oldest is not None and oldest.tzinfo is None:  # aggregates skip the column type on some backends
-        from datetime import timezone
-
         oldest = oldest.replace(tzinfo=timezone.utc)
     return {"pending": counts.get(OutboxStatus.PENDING, 0), "failed": counts.get(OutboxStatus.FAILED, 0),
             "oldest_pending_age_seconds": int((utcnow() - oldest).total_seconds()) if oldest else None}

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from cvn.access import professional_required
-from cvn.carnets.services import patientele
+from cvn.pro.services import patientele
 from cvn.clock import today
 from cvn.inputs import page_number, year_in_range
 from cvn.web import render

@@ -49,7 +49,7 @@ def products() -> dict[str, Product]:
         unknown = [d for d in p["diseases"] if d not in known]
         if unknown:
             raise ValueError(f"product {p['code']}: unknown disease(s) {unknown}")
-        flags = frozenset(k for k in ("reduced_dose", "polysaccharide") if p.get(k))
+        flags = frozenset(k for k in ("reduced_dose", "polysaccharide", "live") if p.get(k))
         result[p["code"]] = Product(p["code"], p["name"], tuple(p["diseases"]), p.get("kind", "vaccine"), flags)
     return result
 

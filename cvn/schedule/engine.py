@@ -13,13 +13,13 @@ from operator import itemgetter
 from typing import Iterable
 
 from cvn.schedule import series as S
-from cvn.schedule.rules import BASE_YEAR, FLAGS, calendar, duration_text
-from cvn.schedule.series import COMPLETE, DONE, DUE, NOT_RECOMMENDED, OVERDUE, PENDING, UP_TO_DATE, fmt
+from cvn.schedule.rules import BASE_YEAR, FLAGS, calendar, duration_text, month_length
+from cvn.schedule.series import COMPLETE, DONE, DUE, NOT_RECOMMENDED, NOT_YET, OVERDUE, PENDING, UP_TO_DATE, fmt
 
 __all__ = ["DoseRecord", "FLAGS", "Person", "Recommendation", "STATUSES", "evaluate"]
 
-STATUSES = (DUE, OVERDUE, UP_TO_DATE, COMPLETE, NOT_RECOMMENDED)
-_RANK = {OVERDUE: 0, DUE: 1, UP_TO_DATE: 2, COMPLETE: 3, NOT_RECOMMENDED: 4}
+STATUSES = (DUE, OVERDUE, UP_TO_DATE, NOT_YET, COMPLETE, NOT_RECOMMENDED)
+_RANK = {OVERDUE: 0, DUE: 1, UP_TO_DATE: 2, NOT_YET: 2.5, COMPLETE: 3, NOT_RECOMMENDED: 4}
 _WHY = {"pregnant": "grossesse", "immunocompromised": "immunodépression"}
 
 
@@ -28,6 +28,7 @@ class Person:
     birth_date: date
     sex: str                      # "F" or "M"
     flags: frozenset[str] = frozenset()
+    pregnancy_due: date | None = None  # expected term of the current pregnancy (with the "pregnant" flag)
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,19 @@ class DoseRecord:
 @dataclass(frozen=True)
 class Recommendation:
     disease: str                  # disease code
-    status: str                   # "due" | "overdue" | "up_to_date" | "complete" | "not_recommended"
+    status: str                   # "due" | "overdue" | "up_to_date" | "not_yet" | "complete" | "not_recommended"
     next_date: date | None
     dose: str | None              # French label, e.g. "Dose 2/3", "Rappel 45 ans", "Rappel annuel"
     mandatory: bool
-    reason: str                   # plain French: names the rule and the doses it used (dates dd/mm/yyyy)
+    reason: str                   # plain French: names the rule and the doses it used (« 15 octobre 2026 »)
     declared_pending: int = 0     # declared (not validated) doses waiting for this disease
+    rule: str | None = None       # id of the calendar series that gave the answer (clinician detail)
+
+    @property
+    def source(self) -> str:
+        """Return the official source of the rule that gave the answer."""
+        series = calendar().by_id.get(self.rule or "")
+        return series.source if series else ""
 
 
 #: answers that no longer depend on the birth date (no injection, every age limit passed),
@@ -58,11 +66,12 @@ _by_date = itemgetter(0)
 _set_dict = object.__setattr__
 
 
-def _recommendation(code, status, next_date, label, mandatory, reason, waiting) -> Recommendation:
+def _recommendation(code, status, next_date, label, mandatory, reason, rule, waiting) -> Recommendation:
     """Build a Recommendation without the dataclass __init__ (hot path, same object)."""
     r = _new(Recommendation)
-    _set_dict(r, "__dict__", {"disease": code, "status": status, "next_date": next_date, "dose": label,
-                              "mandatory": mandatory, "reason": reason, "declared_pending": waiting})
+    _set_dict(r, "__dict__", {"disease": code, "status": status,
+                              "next_date": None if next_date is None else _fromordinal(next_date), "dose": label,
+                              "mandatory": mandatory, "reason": reason, "declared_pending": waiting, "rule": rule})
     return r
 
 
@@ -76,16 +85,22 @@ def _doses_text(used) -> str:
 
 
 def _judge(prog, ctx: S.Ctx, doses):
-    """Return (status, next ordinal, label, mandatory, reason) for one disease."""
+    """Return (status, next ordinal, label, mandatory, reason, rule id) for one disease."""
     i, prev, counted, outcome, first_skipped, notes = 0, None, [], None, None, []
     poly_last = None
     if prog.polysaccharide:
+        conjugate = False
         for d in doses:
             if d[3] in ctx.cal.polysaccharide:
-                poly_last = d[0]
+                if conjugate:  # a polysaccharide after a conjugate vaccine: sequential schedule
+                    poly_last = d[0]
+            else:
+                conjugate = True
     dosed = bool(doses)
+    flags = ctx.flags
     for s in prog.chain:
-        if s.conditional and not S.applies(s, ctx, dosed):
+        if s.conditional and ((s.only_flags is not None and s.only_flags.isdisjoint(flags))
+                              or not S.applies(s, ctx, dosed)):
             first_skipped = first_skipped or s
             continue
         kind = s.kind
@@ -104,17 +119,21 @@ def _judge(prog, ctx: S.Ctx, doses):
         counted += out[3]
         if len(out) == 6 and out[0] == DONE:
             notes.append(out[5])
-    result = _conclude(ctx, outcome, counted, first_skipped)
+    result = _conclude(ctx, outcome, counted, first_skipped, dosed)
     if notes:
-        result = result[:4] + (result[4] + "".join(notes),)
+        result = result[:4] + (result[4] + "".join(notes), result[5])
     for s in prog.overlays:
-        if s.conditional and not S.applies(s, ctx, dosed):
+        if (s.only_flags is not None and s.only_flags.isdisjoint(flags)) or \
+                (s.conditional and not S.applies(s, ctx, dosed)):
             continue
         out = S.run_pregnancy(s, ctx, doses) if s.kind == "pregnancy" else S.run_campaign(s, ctx, doses, True)
         if out is None:
             continue
-        other = (out[1], out[2], out[3], s.is_mandatory(ctx.birth), f"{s.name}. {out[4]}.{_doses_text(out[5])}")
-        if _better(other, result):
+        tail = "" if out[5] else _doses_text(out[5])
+        other = (out[1], out[2], out[3], (ctx.minor and s.is_mandatory(ctx.birth)), f"{s.name}. {out[4]}.{tail}", s.id)
+        if s.kind == "pregnancy" or _better(other, result):
+            # The dose of this pregnancy replaces any other for the disease (the pertussis
+            # dose of pregnancy is also the adult booster; maternal RSV protects the baby).
             result = other
     return result
 
@@ -127,40 +146,82 @@ def _better(a, b) -> bool:
     return ra == 2 and a[1] is not None and (b[1] is None or a[1] < b[1])
 
 
-def _conclude(ctx: S.Ctx, outcome, counted, first_skipped):
-    """Turn the outcome of the last series judged into (status, next ordinal, label, mandatory, reason)."""
+def _age_text(ctx: S.Ctx, ordinal: int) -> str:
+    """Return the person's age on that day in French words (« 65 ans », « 11 mois »)."""
+    d = date.fromordinal(ordinal)
+    idx = (d.year - BASE_YEAR) * 12 + d.month - 1
+    months = idx - ctx.bidx - (d.day < min(ctx.bday, month_length(idx)))
+    return f"{months // 12} ans" if months >= 24 else f"{months} mois"
+
+
+def _conclude(ctx: S.Ctx, outcome, counted, first_skipped, dosed: bool):
+    """Turn the outcome of the last series judged into (status, next ordinal, label, mandatory, reason, rule)."""
     if outcome is None:
         return (NOT_RECOMMENDED, None, None, False,
                 f"Non recommandé pour cette personne. {first_skipped.name} : pour les "
-                f"{first_skipped.who or 'personnes concernées'}.")
+                f"{first_skipped.who or 'personnes concernées'}.", first_skipped.id)
     s, out = outcome
     state = out[0]
+    name = (ctx.vname or s.name) if s.named else s.name
     skipped = out[6] if state == PENDING else out[4]
     tail = "".join([f" Dose du {fmt(d[0])} non comptée ({why})." for d, why in skipped]) if skipped else ""
     if state == DONE:
-        return (COMPLETE, None, None, s.is_mandatory(ctx.birth),
-                f"{s.name}. Schéma terminé.{_doses_text(counted)}{tail}")
+        return (COMPLETE, None, None, (ctx.minor and s.is_mandatory(ctx.birth)),
+                f"{name}. Schéma terminé.{_doses_text(counted)}{tail}", s.id)
     if state != PENDING:
         limit = f" après {duration_text(out[5])}" if out[5] else ""
         return (NOT_RECOMMENDED, None, None, False,
-                f"{s.name}. Plus proposé{limit}.{_doses_text(counted + out[3])}{tail}")
+                f"{name}. Plus proposé{limit}.{_doses_text(counted + out[3])}{tail}", s.id)
     status, rec, label, text, used = out[1], out[2], out[3], out[4], out[5]
+    if status == NOT_YET:
+        return (NOT_YET, rec, label, False,
+                f"{name}. Plus tard — à partir de {text or _age_text(ctx, rec)}, le {fmt(rec)}.{tail}", s.id)
     if s.contraindicated and status in (DUE, OVERDUE) and s.contraindicated & ctx.flags:
         why = ", ".join(sorted(_WHY.get(f, f) for f in s.contraindicated & ctx.flags))
         return (NOT_RECOMMENDED, None, None, False,
-                f"{s.name}. {label} : contre-indiqué pour l'instant ({why}).{_doses_text(counted + used)}")
-    mandatory = status != NOT_RECOMMENDED and s.is_mandatory(ctx.birth)
-    return (status, rec, label, mandatory, f"{s.name}. {text}.{_doses_text(used or counted[-1:])}{tail}")
+                f"{name}. {label} : contre-indiqué pour l'instant ({why}).{_doses_text(counted + used)}", s.id)
+    if status == UP_TO_DATE and not dosed and rec is not None and rec >= ctx.not_yet_from:
+        return (NOT_YET, rec, label, False,
+                f"{name}. Plus tard — à partir de {_age_text(ctx, rec)}, le {fmt(rec)}.{tail}", s.id)
+    mandatory = status != NOT_RECOMMENDED and (ctx.minor and s.is_mandatory(ctx.birth))
+    return (status, rec, label, mandatory, f"{name}. {text}.{_doses_text(used or counted[-1:])}{tail}", s.id)
+
+
+def _too_close(lives, gap: int) -> bool:
+    """Return whether two live vaccines were given on different days less than gap days apart."""
+    if len(lives) == 2:
+        return 0 < abs(lives[0][0][0] - lives[1][0][0]) < gap
+    days = sorted({item[0] for item, _ in lives})
+    return any(0 < b - a < gap for a, b in zip(days, days[1:]))
+
+
+def _space_live(lives, per, gap: int) -> None:
+    """Mark a live vaccine given 1 to gap-1 days after a counted live vaccine: it does not count."""
+    lives.sort(key=lambda x: x[0][0])
+    counted = None
+    for item, codes in lives:
+        o = item[0]
+        if counted is None or o == counted or o - counted >= gap:
+            counted = o if counted is None or o != counted else counted
+            continue
+        why = (f"vaccin vivant donné {o - counted} jours après un autre vaccin vivant : "
+               f"deux vaccins vivants se font le même jour ou à au moins {gap} jours d'intervalle")
+        bad = item + (why,)
+        for code in codes:
+            bucket = per.get(code)
+            if bucket is not None:
+                per[code] = [bad if x is item else x for x in bucket]
 
 
 def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Recommendation]:
     """One recommendation per disease code, in diseases.toml order."""
     cal = calendar()
-    ctx = S.Ctx(person.birth_date, person.sex, person.flags, on, cal)
+    ctx = S.Ctx(person.birth_date, person.sex, person.flags, on, cal, person.pregnancy_due)
     on_ord = ctx.on
     per: dict[str, list] = {}
     declared: dict[str, int] = {}
     last, ordered, same_day = 0, True, False
+    live, live_diseases, lives = cal.live, cal.live_diseases, None
     for d in doses:
         when = d.date
         o = when.toordinal()
@@ -174,13 +235,20 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
             ordered = ordered and o == last
             same_day = same_day or o == last
         last = o
-        item = (o, (when.year - BASE_YEAR) * 12 + when.month - 1, when.day, d.product)
+        product = d.product
+        item = (o, (when.year - BASE_YEAR) * 12 + when.month - 1, when.day, product)
+        if (product in live) if product is not None else not live_diseases.isdisjoint(d.diseases):
+            if lives is None:
+                lives = []
+            lives.append((item, d.diseases))
         for code in d.diseases:
             bucket = per.get(code)
             if bucket is None:
                 per[code] = [item]
             else:
                 bucket.append(item)
+    if lives is not None and len(lives) > 1 and _too_close(lives, cal.live_gap[1]):
+        _space_live(lives, per, cal.live_gap[1])
     if not ordered or same_day:
         for code, ds in per.items():
             if len(ds) > 1:
@@ -200,22 +268,30 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
         if ds is None:
             ds = []
             limit = prog.undosed_limit
-            if limit is not None and (months >= limit[0] if limit[1] == 0 else ctx.reached(limit)):
-                # No injection and every age limit passed: the answer depends only on which
-                # series apply (birth cohort, sex, flags); it is computed once and shared.
+            passed = limit is not None and (months >= limit[0] if limit[1] == 0 else ctx.reached(limit)) \
+                and (prog.flag_any is None or prog.flag_any.isdisjoint(ctx.flags))
+            if passed or prog.all_conditional:
+                # No injection and either every age limit passed, or no series is for this
+                # person: the answer depends only on the birth cohort, sex and flags; it is
+                # computed once and shared.
                 if undosed is None:
-                    key = (bisect_right(cal.cohorts, ctx.birth), person.sex, ctx.flags)
+                    key = (bisect_right(cal.cohorts, ctx.birth), person.sex, ctx.flags, ctx.due is not None)
                     undosed = _UNDOSED.get(key)
                     if undosed is None:
                         undosed = _UNDOSED[key] = {}
-                known = undosed.get(code)
+                known = undosed.get(code if passed else prog.index)
                 if known is None:
-                    judged = _judge(prog, ctx, ds)
-                    known = undosed[code] = (judged, _recommendation(code, *judged, 0))
-                if code not in declared:
-                    append(known[1])
-                    continue
-                judged = known[0]
+                    if passed or not any(S.applies(s, ctx, False) for s in prog.all_series):
+                        judged = _judge(prog, ctx, ds)
+                        known = (judged, _recommendation(code, *judged, 0))
+                    else:
+                        known = False
+                    undosed[code if passed else prog.index] = known
+                if known:
+                    if code not in declared:
+                        append(known[1])
+                        continue
+                    judged = known[0]
         if judged is None:
             same = prog.same_as
             if same is not None and kept[same][0] == ds:
@@ -224,7 +300,7 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
                 judged = _judge(prog, ctx, ds)
             if prog.shared:
                 kept[prog.index] = (ds, judged)
-        status, rec, label, mandatory, reason = judged
+        status, rec, label, mandatory, reason, rule = judged
         waiting = declared.get(code, 0) if declared else 0
         if waiting:
             reason += (f" {waiting} dose déclarée en attente de validation, non prise en compte." if waiting == 1
@@ -232,6 +308,7 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
         r = _new(Recommendation)
         _set_dict(r, "__dict__", {"disease": code, "status": status,
                                   "next_date": None if rec is None else _fromordinal(rec), "dose": label,
-                                  "mandatory": mandatory, "reason": reason, "declared_pending": waiting})
+                                  "mandatory": mandatory, "reason": reason, "declared_pending": waiting,
+                                  "rule": rule})
         append(r)
     return result

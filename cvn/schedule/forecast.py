@@ -6,7 +6,10 @@ Input::
      "doses": [{"date": "2024-04-10", "product": "Hexyon"},
                {"date": "2025-02-12", "diseases": ["measles", "mumps", "rubella"]}]}
 
-``on`` defaults to today in Europe/Paris and ``flags`` to none. A dose names a
+``on`` defaults to today in Europe/Paris and ``flags`` to none. An optional
+``"pregnancy": {"due_date": "YYYY-MM-DD"}`` (or ``{"start_date": …}``, the first day
+of amenorrhoea; the term is then 41 weeks later) dates the current pregnancy and
+implies the ``pregnant`` flag; the flag alone still works (stage unknown). A dose names a
 catalogue product (by name, any case or accents, or by code) or the diseases it
 covers; it counts as validated unless it says ``"validated": false``. Output:
 ``{"on": …, "recommendations": [{"disease", "status", "next_date", "dose",
@@ -20,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 import click
 
@@ -28,7 +31,10 @@ from cvn.inputs import YEAR_MESSAGE, year_in_range
 from cvn.schedule.catalogue import diseases, product_by_name, products
 from cvn.schedule.engine import FLAGS, DoseRecord, Person, evaluate
 
-_TOP = ("birth_date", "sex", "on", "flags", "doses")
+_TOP = ("birth_date", "sex", "on", "flags", "doses", "pregnancy")
+_PREGNANCY = ("due_date", "start_date")
+#: the expected term is 41 weeks of amenorrhoea after the first day of the last period
+_TERM_DAYS = 287
 _DOSE = ("date", "product", "diseases", "validated")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
@@ -122,11 +128,30 @@ def parse(text: str, today: date) -> tuple[Person, list[DoseRecord], date]:
             raise InputError(f"flags[{j}]: indicateur inconnu « {flag} » (connus : {', '.join(FLAGS)})")
         if flag == "pregnant" and sex != "F":
             raise InputError(f"flags[{j}]: « pregnant » ne s'applique qu'au sexe « F »")
+    due = _pregnancy(data.get("pregnancy"), sex)
+    if due is not None:
+        flags = [*flags, "pregnant"] if "pregnant" not in flags else flags
     raw_doses = data.get("doses") or []
     if not isinstance(raw_doses, list):
         raise InputError("doses: liste attendue")
     doses = [_dose(raw, j, birth) for j, raw in enumerate(raw_doses)]
-    return Person(birth, sex, frozenset(flags)), doses, on
+    return Person(birth, sex, frozenset(flags), due), doses, on
+
+
+def _pregnancy(raw, sex) -> date | None:
+    """Return the expected term described by the "pregnancy" object (None when absent)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise InputError("pregnancy: objet attendu, par exemple {\"due_date\": \"2026-03-01\"}")
+    _unknown_keys(raw, _PREGNANCY, "pregnancy.")
+    if sex != "F":
+        raise InputError("pregnancy: ne s'applique qu'au sexe « F »")
+    if ("due_date" in raw) == ("start_date" in raw):
+        raise InputError("pregnancy: « due_date » ou « start_date » (un seul des deux) est obligatoire")
+    if "due_date" in raw:
+        return _date(raw["due_date"], "pregnancy.due_date")
+    return _date(raw["start_date"], "pregnancy.start_date") + timedelta(days=_TERM_DAYS)
 
 
 def forecast(text: str, today: date) -> dict:
@@ -136,7 +161,7 @@ def forecast(text: str, today: date) -> dict:
         {"disease": r.disease, "status": r.status,
          "next_date": r.next_date.isoformat() if r.next_date else None,
          "dose": r.dose, "mandatory": r.mandatory, "reason": r.reason,
-         "declared_pending": r.declared_pending}
+         "declared_pending": r.declared_pending, "rule": r.rule, "source": r.source}
         for r in evaluate(person, doses, on)]}
 
 

@@ -14,7 +14,17 @@ from functools import lru_cache
 from cvn.schedule.catalogue import DATA, diseases, products
 
 #: Person flags the calendar may test (issue #6).
-FLAGS = ("pregnant", "immunocompromised", "chronic_heart_lung", "asplenia", "bcg_risk")
+FLAG_LABELS = {
+    "pregnant": "Grossesse en cours",
+    "immunocompromised": "Immunodépression (maladie ou traitement)",
+    "chronic_heart_lung": "Maladie chronique cardiaque ou respiratoire",
+    "asplenia": "Asplénie (absence ou dysfonctionnement de la rate)",
+    "complement_deficiency": "Déficit en complément (défense immunitaire, y compris traitement par éculizumab)",
+    "hiv": "Infection par le VIH",
+    "msm": "Homme ayant des relations sexuelles avec des hommes",
+    "bcg_risk": "Enfant exposé à un risque élevé de tuberculose",
+}
+FLAGS = tuple(FLAG_LABELS)
 KINDS = ("doses", "fixed_ages", "campaign", "pregnancy", "season")
 
 BASE_YEAR = 1800
@@ -123,8 +133,8 @@ class Rule:
     """One dose of a series: when it is recommended and when an injection counts."""
 
     __slots__ = ("label", "age", "win_to", "open", "after", "after_to", "min_age", "min_interval",
-                 "superseded_at", "reuse_from", "products", "after_poly", "infant", "age_text",
-                 "after_text", "source")
+                 "superseded_at", "reuse_from", "products", "after_poly", "after_other", "infant", "age_text",
+                 "after_text", "source", "from_text", "min_days")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         self.label = raw["label"]
@@ -141,13 +151,18 @@ class Rule:
         else:
             self.after_text = duration_text(self.after) if self.after else ""
         self.min_age = _opt(raw, "min_age")
+        #: a day count from birth past which the minimum age is surely reached (31-day months)
+        self.min_days = self.min_age[0] * 31 + self.min_age[1] + 1 if self.min_age else 0
         self.min_interval = _opt(raw, "min_interval") or self.after
         self.superseded_at = _opt(raw, "superseded_at")
         reuse = _opt(raw, "reuse_within")
         self.reuse_from = (self.age[0] - reuse[0], 0) if reuse and self.age else None
         self.products = _set(raw, "products")
         self.after_poly = _opt(raw, "after_polysaccharide")
+        self.after_other = _opt(raw, "after_other_product")
         self.infant = self.age is not None and self.age < infant_age
+        #: the recommended age in words, for « Plus tard — à partir de 65 ans »
+        self.from_text = duration_text(self.age) if self.age else None
         if window:
             self.age_text = f"entre {range_text(self.age, self.win_to)}"
         elif self.open:
@@ -161,7 +176,9 @@ class Rule:
 class Variant:
     """An alternative list of doses, chosen by the first injection, the age or the flags."""
 
-    __slots__ = ("first_from", "first_to", "products", "flags", "dosed_only", "until", "rules", "source")
+    __slots__ = ("first_from", "first_to", "products", "flags", "dosed_only", "until", "rules", "source",
+                 "next_within", "name", "min0", "min0_days", "from_days", "from_days_max", "to_days_min",
+                 "to_days_max")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         first = raw.get("first_dose_age")
@@ -171,8 +188,20 @@ class Variant:
         self.flags = _set(raw, "flags_any")
         self.dosed_only = bool(raw.get("dosed_only"))
         self.until = _opt(raw, "until")
+        #: catch-up pattern: chosen only if the 2nd injection follows the 1st within this (or none yet)
+        self.next_within = _opt(raw, "next_dose_within")
+        #: French name shown instead of the series' when this variant is used
+        self.name = raw.get("name")
         self.rules = tuple(Rule(r, infant_age) for r in raw.get("dose", ()))
         self.source = raw.get("source", "")
+        #: minimum age of the first rule, and a day count past which any date has reached it
+        self.min0 = self.rules[0].min_age if self.rules else None
+        self.min0_days = self.min0[0] * 31 + self.min0[1] + 1 if self.min0 else 0
+        #: a day count below which no date has reached first_from (28-day months: a lower bound)
+        self.from_days = self.first_from[0] * 28 + self.first_from[1] if self.first_from else 0
+        self.from_days_max = self.first_from[0] * 31 + self.first_from[1] + 1 if self.first_from else 0
+        self.to_days_min = self.first_to[0] * 28 + self.first_to[1] if self.first_to else 0
+        self.to_days_max = self.first_to[0] * 31 + self.first_to[1] + 1 if self.first_to else 0
 
 
 
@@ -200,7 +229,8 @@ class Series:
                  "booster_count", "overlay", "assumed_flag", "assumed_products", "assumed_from",
                  "variants", "label", "source",
                  "ages", "ladder", "every", "skip", "max_gap", "late_age", "max_gap_late", "who_all",
-                 "opens", "start", "end", "min_interval", "eligible", "lookback", "conditional", "by_age")
+                 "opens", "start", "end", "min_interval", "eligible", "lookback", "conditional", "by_age",
+                 "booster_before", "seasons", "count_products", "first_dose_before", "named", "only_flags", "weeks", "two_doses_before", "two_doses_gap", "decision")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         self.id = raw["id"]
@@ -234,6 +264,10 @@ class Series:
             self.variants = (Variant({"dose": raw["dose"], "source": self.source}, infant_age),)
         else:
             self.variants = tuple(Variant(v, infant_age) for v in raw.get("variant", ()))
+        #: flags without which the series never applies (no exception once dosed): a fast check
+        self.only_flags = self.flags if self.flags and not self.applies_if_dosed else None
+        #: some variant has its own name (shown in reasons instead of the series')
+        self.named = any(v.name for v in self.variants)
         if self.kind == "doses" and not self.variants:
             raise ValueError(f"series {self.id}: no dose")
         self.ages = self.ladder = tuple(parse_duration(a) for a in raw.get("ages", ()))
@@ -253,6 +287,24 @@ class Series:
         #: groups a person enters by age alone (first eligible campaign of someone too young)
         self.by_age = tuple(e for e in self.eligible if e.flags is None and e.from_age is not None)
         self.lookback = _opt(raw, "lookback")
+        #: reduced-dose booster products do not count (nor prove the series) before this age
+        self.booster_before = _opt(raw, "booster_products_count_from")
+        #: an injection at or after this age cannot start the series (it goes to the next one)
+        self.first_dose_before = _opt(raw, "first_dose_before")
+        #: published seasons: opening year → (opens, start, end exclusive, name)
+        self.seasons = {}
+        for season in raw.get("season", ()):
+            start, last = date.fromisoformat(str(season["start"])), date.fromisoformat(str(season["last_day"]))
+            year = int(season["name"][:4])
+            opens = date.fromisoformat(str(season["counts_from"])) if season.get("counts_from") else start
+            self.seasons[year] = (opens.toordinal(), start.toordinal(), last.toordinal() + 1, season["name"])
+        #: pregnancy window in weeks of amenorrhoea [from, to)
+        self.weeks = tuple(parse_duration(w) for w in raw["weeks"]) if raw.get("weeks") else None
+        self.two_doses_before = _opt(raw, "two_doses_first_time_before")
+        self.two_doses_gap = _opt(raw, "two_doses_gap")
+        self.decision = raw.get("decision", "")
+        #: pregnancy series: only these products count (None: any product of the disease)
+        self.count_products = _set(raw, "products")
         #: whether the series is for some people only (cohort, sex, flags, optional)
         self.conditional = bool(self.born_from or self.born_before or self.sex or self.flags or self.optional)
 
@@ -265,7 +317,7 @@ class Program:
     """Everything the calendar says about one disease: the chain and the overlays."""
 
     __slots__ = ("code", "label", "chain", "overlays", "key", "same_as", "optional", "polysaccharide",
-                 "undosed_limit", "index", "shared")
+                 "undosed_limit", "index", "shared", "flag_any", "all_series", "all_conditional")
 
     def __init__(self, code: str, label: str, series: list[Series]):
         self.code = code
@@ -280,6 +332,12 @@ class Program:
         #: whether an injection may be a polysaccharide vaccine that delays the next one
         self.polysaccharide = any(r.after_poly for s in series for v in s.variants for r in v.rules)
         #: age from which, without injections, every series has given up: the answer is then fixed
+        self.all_series = tuple(series)
+        #: every series is for some people only: without injections, one may apply to nobody here
+        self.all_conditional = all(s.conditional for s in series)
+        #: flags of the series for some groups only: with one of them the answer is never shared
+        flagged = [f for s in series if s.flags for f in s.flags]
+        self.flag_any = frozenset(flagged) if flagged else None
         self.undosed_limit = self._undosed_limit()
 
     def _undosed_limit(self) -> tuple[int, int] | None:
@@ -292,7 +350,7 @@ class Program:
                 return None
             ends = [x for x in (s.until, s.start_before, *(v.until for v in s.variants)) if x]
             if not ends:
-                if s.optional:
+                if s.optional or s.flags:
                     continue
                 return None
             limit = max(limit, *ends)
@@ -305,6 +363,10 @@ class Calendar:
     def __init__(self, raw: dict):
         settings = raw["settings"]
         self.infant_age = parse_duration(settings["infant_age"])
+        #: legal obligations bind minors only (CSP L3111-2): no "mandatory" from this age
+        self.mandatory_until = parse_duration(settings.get("mandatory_until", "18y"))
+        #: a recommendation never started whose date is further than this shows "not yet"
+        self.not_yet_beyond = parse_duration(settings.get("not_yet_beyond", "1y"))
         self.tolerance_infant = parse_duration(settings["tolerance_infant"])
         self.tolerance = parse_duration(settings["tolerance"])
         self.series = [Series(s, self.infant_age) for s in raw["series"]]
@@ -327,6 +389,11 @@ class Calendar:
                                for d in (s.born_from, s.born_before, s.mandatory_from) if d})
         catalogue = products().values()
         self.polysaccharide = frozenset(p.code for p in catalogue if "polysaccharide" in p.flags)
+        #: live attenuated vaccines (rotavirus, oral, excepted in the data): same day or 28 days apart
+        self.live = frozenset(p.code for p in catalogue if "live" in p.flags)
+        self.live_diseases = frozenset(settings.get("live_diseases", ()))
+        self.live_gap = parse_duration(settings.get("live_gap", "28d"))
+        self.by_id = {s.id: s for s in self.series}
         for s in self.series:
             if s.assumed_flag:
                 s.assumed_products = frozenset(p.code for p in catalogue if s.assumed_flag in p.flags)

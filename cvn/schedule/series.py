@@ -14,27 +14,35 @@ from functools import lru_cache
 from cvn.schedule.rules import duration_text, month_index, month_length, shift, shift_ordinal
 
 DUE, OVERDUE, UP_TO_DATE, COMPLETE, NOT_RECOMMENDED = "due", "overdue", "up_to_date", "complete", "not_recommended"
+NOT_YET = "not_yet"
 DONE, PENDING, ABANDONED = 0, 1, 2
 FAR = 10**9
 
 _DATES: dict[int, str] = {}
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
 
 
 def fmt(ordinal: int) -> str:
-    """Return an ordinal as dd/mm/yyyy (memoised: carnets share many dates)."""
+    """Return an ordinal as « 15 octobre 2026 » (« 1er » for the first; memoised: carnets share many dates)."""
     text = _DATES.get(ordinal)
     if text is None:
         d = date.fromordinal(ordinal)
-        text = _DATES[ordinal] = f"{d.day:02d}/{d.month:02d}/{d.year}"
+        text = _DATES[ordinal] = f"{'1er' if d.day == 1 else d.day} {MONTHS[d.month - 1]} {d.year}"
     return text
 
 
 class Ctx:
     """The person seen from one evaluation date, with memoised ages."""
 
-    __slots__ = ("birth", "bidx", "bday", "on", "months", "sex", "flags", "cal", "ages")
+    __slots__ = ("birth", "bidx", "bday", "on", "months", "sex", "flags", "cal", "ages", "due", "vname", "minor",
+                 "not_yet_from")
 
-    def __init__(self, birth: date, sex: str, flags, on: date, cal):
+    def __init__(self, birth: date, sex: str, flags, on: date, cal, due: date | None = None):
+        #: expected term of the current pregnancy (ordinal), if known
+        self.due = due.toordinal() if due is not None and "pregnant" in flags else None
+        #: name of the variant last used by run_doses, when it has its own (adult catch-up)
+        self.vname = None
         self.birth, self.bidx, self.bday = birth.toordinal(), month_index(birth), birth.day
         self.on, self.sex, self.cal, self.ages = on.toordinal(), sex, cal, {}
         self.flags = flags if type(flags) is frozenset else frozenset(flags)
@@ -44,6 +52,10 @@ class Ctx:
         if on.day < min(self.bday, month_length(oidx)):
             months -= 1
         self.months = months
+        #: a minor: legal obligations apply (CSP L3111-2)
+        self.minor = months < cal.mandatory_until[0]
+        #: a first dose after this day is "not yet" (more than a year away)
+        self.not_yet_from = shift(oidx, on.day, cal.not_yet_beyond)
 
     def reached(self, off: tuple[int, int]) -> bool:
         """Return whether the person has reached that age on the evaluation day."""
@@ -81,13 +93,29 @@ def _variant(s, ctx: Ctx, doses, i: int):
     variants = s.variants
     if len(variants) == 1:
         return variants[0]
-    first = doses[i] if i < len(doses) else None
+    n = len(doses)
+    lived = ctx.on - ctx.birth
     for v in variants:
         if v.flags is not None and not (v.flags & ctx.flags):
             continue
+        if lived < v.from_days:  # too young for this variant, with or without an injection
+            continue
+        # The first injection that may count: one given before the first rule's minimum
+        # age never chooses a schedule (an MMR dose at 5 months does not ask for 3 doses).
+        j = i
+        m = v.min0
+        if m is not None and j < n and doses[j][0] - ctx.birth < v.min0_days:
+            floor = ctx.age(m)
+            while j < n and doses[j][0] < floor:
+                j += 1
+        first = doses[j] if j < n else None
         if first is None:
             if v.dosed_only or v.products is not None:
                 continue
+            if v.next_within is not None:  # a catch-up schedule: only once the age is reached
+                if not ctx.reached(v.first_from):
+                    continue
+                return v
             if v.first_to is not None:
                 a0 = v.rules[0].age
                 t = ctx.on if a0 is None else max(ctx.on, ctx.age(a0))
@@ -96,7 +124,18 @@ def _variant(s, ctx: Ctx, doses, i: int):
         else:
             if v.products is not None and first[3] not in v.products:
                 continue
-            if v.first_to is not None and not ctx.age(v.first_from) <= first[0] < ctx.age(v.first_to):
+            days = first[0] - ctx.birth
+            if days < v.from_days:
+                continue
+            if v.first_to is not None:
+                # Day counts settle most cases without computing the two ages.
+                if days >= v.to_days_max:
+                    continue
+                if not (v.from_days_max <= days < v.to_days_min) and \
+                        not ctx.age(v.first_from) <= first[0] < ctx.age(v.first_to):
+                    continue
+            if v.next_within is not None and \
+                    (j + 1 >= n or doses[j + 1][0] >= shift(first[1], first[2], v.next_within)):
                 continue
         return v
     return variants[-1]
@@ -108,7 +147,10 @@ def _assumed_stop(s, ctx: Ctx, doses, i: int) -> int:
     products = s.assumed_products
     for j in range(i, len(doses)):
         product = doses[j][3]
-        if product in products or (product is None and doses[j][0] >= adult):
+        if product in products:
+            if s.booster_before is None or doses[j][0] >= ctx.age(s.booster_before):
+                return j
+        elif product is None and doses[j][0] >= adult:
             return j
     return len(doses)
 
@@ -117,12 +159,18 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
     """Count injections into the dose rules of a series; say what comes next."""
     n = len(doses)
     v = s.variants[0] if len(s.variants) == 1 else _variant(s, ctx, doses, i)
+    if s.named:
+        ctx.vname = v.name
     rules = v.rules
     age = ctx.age
     until = v.until or s.until
     until_ord = age(until) if until else FAR
-    k, used, skipped = 0, [], []
-    stop = n if s.assumed_products is None else _assumed_stop(s, ctx, doses, i)
+    k, used, skipped, other = 0, [], [], None
+    stop = n if s.assumed_products is None or v.next_within is not None else _assumed_stop(s, ctx, doses, i)
+    booster = s.assumed_products if s.booster_before is not None else None
+    if s.first_dose_before is not None and i < stop and doses[i][0] >= age(s.first_dose_before):
+        # An injection at that age cannot start this series: it goes to the next one.
+        return (ABANDONED, i, prev, used, skipped, s.first_dose_before)
     count = len(rules)
     while k < count:
         r = rules[k]
@@ -136,13 +184,19 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
         if nxt is None:
             break
         i += 1
-        if r.min_age is not None and nxt[0] < age(r.min_age):
+        if len(nxt) > 4:
+            skipped.append((nxt, nxt[4]))
+        elif booster is not None and nxt[3] in booster and nxt[0] < age(s.booster_before):
+            skipped.append((nxt, "vaccin de rappel à dose réduite en antigènes, qui ne remplace pas "
+                                 f"une dose de primovaccination avant {duration_text(s.booster_before)}"))
+        elif r.min_age is not None and nxt[0] - ctx.birth < r.min_days and nxt[0] < age(r.min_age):
             skipped.append((nxt, f"avant l'âge minimal de {duration_text(r.min_age)}"))
         elif prev is not None and r.min_interval is not None and \
                 nxt[0] < shift(prev[1], prev[2], r.min_interval):
             skipped.append((nxt, f"moins de {duration_text(r.min_interval)} après la précédente"))
         elif r.products is not None and nxt[3] is not None and nxt[3] not in r.products:
             skipped.append((nxt, "vaccin qui ne convient pas pour cette dose"))
+            other = nxt
         else:
             used.append(nxt)
             prev = nxt
@@ -152,8 +206,11 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
             return (DONE, i, prev, used, skipped)
         return _run_boosters(s, ctx, doses, i, prev, used)
     if stop < n:
-        note = (f" {s.name} : supposée faite, le rappel du {fmt(doses[stop][0])} en témoigne"
+        note = (f" {s.name} : supposée faite, un rappel en témoigne"
                 f" (vaccin de rappel, ou injection après {duration_text(s.assumed_from)}).")
+        if v.next_within is None and len(s.variants) > 1 and k == 0:
+            note += (" S'il n'y a jamais eu de vaccination dans l'enfance, un rattrapage est nécessaire :"
+                     " 2e dose 2 mois après, 3e dose 8 à 12 mois après la 1re.")
         return (DONE, stop, prev, used, skipped, note)
     on = ctx.on
     if not used and s.start_before is not None and on >= age(s.start_before):
@@ -166,15 +223,24 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
         t = shift(prev[1], prev[2], r.after)
         if t > rec or r.age is None:
             rec = t
-            basis = f"{r.after_text} après la dose du {fmt(prev[0])}"
+            basis = f"{r.after_text} après la dose précédente"
     if s.not_before is not None and s.not_before > rec:
         rec, basis = s.not_before, f"pas avant le {fmt(s.not_before)}"
+    if r.after_other is not None and other is not None:
+        t = shift(other[1], other[2], r.after_other)
+        if t > rec:
+            rec, basis = t, f"{duration_text(r.after_other)} après la dose d'un autre vaccin le {fmt(other[0])}"
     if r.after_poly is not None and poly_last is not None:
         t = shift_ordinal(poly_last, r.after_poly)
         if t > rec:
-            rec, basis = t, f"{duration_text(r.after_poly)} après le vaccin polyosidique du {fmt(poly_last)}"
+            rec, basis = t, (f"{duration_text(r.after_poly)} après le vaccin polyosidique du {fmt(poly_last)}, "
+                             "donné après un vaccin conjugué")
     if rec >= until_ord:
         return (ABANDONED, i, prev, used, skipped, until)
+    if not doses and rec >= ctx.not_yet_from:
+        # Never started and more than a year away: "not yet" (the sentence is the age, if known).
+        return (PENDING, NOT_YET, rec, r.label, r.from_text if r.age is not None and rec == age(r.age) else None,
+                used, skipped)
     end = None
     if not r.open:
         if r.win_to is not None:
@@ -202,7 +268,7 @@ def _run_boosters(s, ctx: Ctx, doses, i: int, prev, used):
     label = "Rappel (si nouvelle exposition)"
     if ctx.on < due:
         text = (f"{label} possible à partir du {fmt(due)}, {duration_text(s.booster_every)} "
-                f"après la dose du {fmt(last[0])}")
+                "après la dernière dose")
         return (PENDING, UP_TO_DATE, due, label, text, used, ())
     text = (f"Protection de la dose du {fmt(last[0])} à renouveler seulement avant une nouvelle "
             f"exposition (rappel possible depuis le {fmt(due)})")
@@ -229,7 +295,7 @@ def run_ladder(s, ctx: Ctx, doses, prev):
             j += 1
     rec = ctx.age(fixed)
     label = f"Rappel {fixed[0] // 12} ans"
-    since = f"dernier rappel le {fmt(last[0])}" if last else "aucun rappel enregistré"
+    since = "" if last else "aucun rappel enregistré"
     note = ""
     if skipped_age is not None:
         note = (f". Rendez-vous de {skipped_age[0] // 12} ans sauté : le dernier rappel date de "
@@ -260,13 +326,20 @@ def _md(year: int, md) -> int:
 
 
 @lru_cache(maxsize=512)
-def _bounds(s, year: int) -> tuple[int, int, int, str]:
-    """Return (opens, start, end, label) of the season of s opening in that year."""
+def _bounds(s, year: int) -> tuple[int, int, int, str, str]:
+    """Return (opens, start, end, label, season name) of the season of s opening in that year.
+
+    A season published in the data file (its own dates) wins over the default rule.
+    """
+    published = s.seasons.get(year)
+    if published is not None:
+        opens, start, end, name = published
+        return opens, start, end, s.label.format(season=name, year=date.fromordinal(start).year), name
     opens = _md(year, s.opens)
     start_year = year + (s.start < s.opens)
     start = _md(start_year, s.start)
     end = _md(start_year + (s.end <= s.start), s.end)
-    return opens, start, end, s.label.format(season=f"{year}-{year + 1}", year=start_year)
+    return opens, start, end, s.label.format(season=f"{year}-{year + 1}", year=start_year), f"{year}-{year + 1}"
 
 
 @lru_cache(maxsize=512)
@@ -311,25 +384,39 @@ def run_campaign(s, ctx: Ctx, doses, overlay: bool):
         if rec is not None:
             text += f" ; première campagne concernée le {fmt(rec)}"
         return (PENDING, NOT_RECOMMENDED, rec, None, text, used, ())
-    year, (opens, start, end, label), (_, n_start, _, n_label) = _season(s, on)
+    year, (opens, start, end, label, _), (_, n_start, _, n_label, _) = _season(s, on)
     gap = s.min_interval
     for e in groups:
         if e.min_interval is not None and (gap is None or e.min_interval < gap):
             gap = e.min_interval
     who = groups[0].who_cap
+    if s.two_doses_before is not None and not ctx.reached(s.two_doses_before) \
+            and (not doses or doses[0][0] >= opens):
+        # First vaccination of a child under 9: two doses, four weeks apart.
+        this = [d for d in doses if d[0] >= opens]
+        if len(this) < 2 and on < end:
+            first = not this
+            label2 = "Dose 1/2" if first else "Dose 2/2"
+            rec = start if first else shift(this[0][1], this[0][2], s.two_doses_gap)
+            why = (f"première vaccination avant {duration_text(s.two_doses_before)} : 2 doses à "
+                   f"{duration_text(s.two_doses_gap)} d'intervalle, {label.lower()}")
+            if not first:
+                why += f", {duration_text(s.two_doses_gap)} après la 1re dose"
+            status = UP_TO_DATE if on < rec else DUE
+            return (PENDING, status, rec, label2, sentence(status, label2, rec, why), this, ())
     if last is not None and last[0] >= opens:
         rec = n_start if gap is None else max(n_start, shift(last[1], last[2], gap))
-        text = f"{who} : dose de la saison faite le {fmt(last[0])} ; prochaine campagne le {fmt(rec)}"
+        text = f"{who} : dose de la saison faite ; prochaine campagne le {fmt(rec)}"
         return (PENDING, UP_TO_DATE, rec, n_label, text, used, ())
-    rec, basis = start, f"{groups[0].who}, campagne du {fmt(start)} au {fmt(end - 1)}"
+    rec, basis = start, f"{groups[0].who}, {label.lower()} du {fmt(start)} au {fmt(end - 1)}"
     if gap is not None and last is not None:
         t = shift(last[1], last[2], gap)
         if t > rec:
-            rec, basis = t, f"{groups[0].who}, {duration_text(gap)} après la dose du {fmt(last[0])}"
+            rec, basis = t, f"{groups[0].who}, {duration_text(gap)} après la dernière dose"
     if rec < end and on < end:
         status = UP_TO_DATE if on < rec else DUE
         return (PENDING, status, rec, label, sentence(status, label, rec, basis), used, ())
-    done = f"campagne terminée le {fmt(end - 1)}" if on >= end else f"dose récente le {fmt(last[0])}"
+    done = f"campagne terminée le {fmt(end - 1)}" if on >= end else "dose récente"
     return (PENDING, UP_TO_DATE, n_start, n_label, f"{who} : {done} ; prochaine campagne le {fmt(n_start)}",
             used, ())
 
@@ -340,28 +427,78 @@ def run_season(s, ctx: Ctx, doses, i: int, prev):
     if ctx.months >= 12 and (i >= len(doses) or doses[i][0] >= ctx.age((12, 0))):
         return (ABANDONED, i, prev, [], [], None)
     year = date.fromordinal(ctx.birth).year
-    end = _md(year, s.end)
-    if ctx.birth < end:
-        start = _md(year - 1, s.start)
-    else:
-        start, end = _md(year, s.start), _md(year + 1, s.end)
+    _, start, end, _, name = _bounds(s, year - 1)
+    if ctx.birth >= end:
+        _, start, end, _, name = _bounds(s, year)
     if i < len(doses) and doses[i][0] < end:
         return (DONE, i + 1, doses[i], [doses[i]], [])
     if ctx.on >= end:
         return (ABANDONED, i, prev, [], [], None)
     rec = max(start, ctx.birth)
     status = UP_TO_DATE if ctx.on < rec else DUE
-    basis = f"première saison du VRS, jusqu'au {fmt(end - 1)}"
+    basis = f"première saison du VRS ({name}), jusqu'au {fmt(end - 1)}"
     return (PENDING, status, rec, s.label, sentence(status, s.label, rec, basis), [], ())
 
 
 def run_pregnancy(s, ctx: Ctx, doses):
-    """Judge the dose of each pregnancy; one given in the look-back period counts for it."""
-    since = shift_ordinal(ctx.on, (-s.lookback[0], -s.lookback[1]))
-    if doses and doses[-1][0] >= since:
-        return (PENDING, UP_TO_DATE, None, s.label, f"Dose faite le {fmt(doses[-1][0])} pour cette grossesse",
-                [doses[-1]], ())
-    return (PENDING, DUE, None, s.label, f"{s.label} à faire pendant cette grossesse", [], ())
+    """Judge the dose of this pregnancy, between two stages in weeks of amenorrhoea.
+
+    With the expected term, the stages are dates (term = 41 weeks, DECISION in the
+    data file); with the flag alone, a dose given within the look-back period counts.
+    A series with seasons (maternal RSV) is proposed only when its window meets one.
+    """
+    on, due = ctx.on, ctx.due
+    product_ok = s.count_products
+    if due is None:
+        if s.seasons:
+            _, start, end, _, name = _season_of(s, on)
+            if not start <= on < end:
+                return None
+            text = (f"{s.label} : à faire entre {_weeks(s.weeks)} de grossesse, pendant la saison {name} "
+                    f"(jusqu'au {fmt(end - 1)}) ; indiquez la date prévue d'accouchement pour connaître les dates")
+            return (PENDING, DUE, None, s.label, text, [], ())
+        since = shift_ordinal(on, (-s.lookback[0], -s.lookback[1]))
+        if doses and doses[-1][0] >= since:
+            return (PENDING, UP_TO_DATE, None, s.label,
+                    f"Dose faite le {fmt(doses[-1][0])}, comptée pour cette grossesse (moins de "
+                    f"{duration_text(s.lookback)} avant aujourd'hui)", [doses[-1]], ())
+        return (PENDING, DUE, None, s.label,
+                f"{s.label} à faire entre {_weeks(s.weeks)} de grossesse ; indiquez la date prévue "
+                "d'accouchement pour connaître les dates", [], ())
+    conception = due - 287
+    low, high = conception + s.weeks[0][1], conception + s.weeks[1][1]
+    if s.seasons:
+        _, start, end, _, name = _season_of(s, low)
+        if high <= start or low >= end:
+            _, start, end, _, name = _season_of(s, high - 1)
+        low2, high2 = max(low, start), min(high, end)
+        if low2 >= high2:
+            return None
+        low, high = low2, high2
+    for d in reversed(doses):
+        if d[0] >= low and d[0] < due and (product_ok is None or d[3] is None or d[3] in product_ok):
+            return (PENDING, UP_TO_DATE, None, s.label,
+                    f"Dose faite le {fmt(d[0])}, pendant cette grossesse", [d], ())
+    window = f"entre {_weeks(s.weeks)} de grossesse, soit du {fmt(low)} au {fmt(high - 1)}"
+    if on < low:
+        return (PENDING, UP_TO_DATE, low, s.label, f"{s.label} : à faire {window}", [], ())
+    status = DUE if on < high else OVERDUE
+    return (PENDING, status, low, s.label, sentence(status, s.label, low, window), [], ())
+
+
+def _weeks(weeks) -> str:
+    """Return a [from, to) window in weeks as French words, the end inclusive: « 20 et 36 semaines »."""
+    return f"{weeks[0][1] // 7} et {weeks[1][1] // 7 - 1} semaines"
+
+
+def _season_of(s, day: int):
+    """Return the bounds of the season of s that holds or follows that day."""
+    year = date.fromordinal(day).year
+    for y in (year - 1, year):
+        bounds = _bounds(s, y)
+        if day < bounds[2]:
+            return bounds
+    return _bounds(s, year + 1)
 
 
 def applies(s, ctx: Ctx, dosed: bool) -> bool:

@@ -14,11 +14,13 @@ class EmailInviteForm(FlaskForm):
     email = email_field(_l("Adresse e-mail du patient"))
 
     @classmethod
-    def for_target(cls, target: str, **kwargs) -> "EmailInviteForm":
+    def for_target(cls, target: str, by_owner: bool = False, **kwargs) -> "EmailInviteForm":
         """Return the form of one sharing panel (its own prefix and label)."""
         form = cls(prefix="inv" if target == "holder" else "invpro", **kwargs)
         if target != "holder":
             form.email.label.text = _l("Adresse e-mail du professionnel")
+        elif by_owner:
+            form.email.label.text = _l("Adresse e-mail de l’autre parent")
         return form
 
 

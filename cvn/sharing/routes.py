@@ -1,32 +1,24 @@
 """Hand a carnet over (e-mail, QR code, copied link) and claim it."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from cvn.access import get_carnet
-from cvn.carnets.routes import carnet_page
+from cvn.access import get_carnet, permissions
 from cvn.clock import utcnow
 from cvn.extensions import limiter
 from cvn.models import InvitationChannel, InvitationState, InvitationTarget
 from cvn.sharing import services
 from cvn.sharing.forms import ClaimForm, CodeInviteForm, EmailInviteForm
-from cvn.web import render, see_other, wants_fragment
+from cvn.sharing.panel import ANCHORS, panel, remember
+from cvn.web import carnet_changed, render, see_other, wants_fragment
 
 bp = Blueprint("sharing", __name__)
 
 #: Session key holding the token of the invitation being claimed.
 CLAIM_KEY = "claim_token"
-#: Session key holding the tokens the issuer may still display (QR / link), by invitation id.
-SHOWN_KEY = "shown_invitations"
-
-
-#: Form prefix, page anchor and page block of each kind of invitation panel.
-PANELS = {
-    InvitationTarget.HOLDER: ("inv", "partage", "sharing_panel"),
-    InvitationTarget.PROFESSIONAL: ("invpro", "partage-pro", "sharing_panel_pro"),
-}
 
 
 def _target() -> InvitationTarget:
@@ -43,20 +35,25 @@ def _sharing_carnet(public_id: str, target: InvitationTarget):
     return carnet
 
 
+def _panel_page(carnet, target: InvitationTarget, status: int = 200, **kwargs):
+    """Render the panel alone: the fragment for htmx, a small page otherwise (a form error without JS)."""
+    shown = panel(current_user, carnet, target, **kwargs)
+    if shown is None:  # the change took the right away (cannot happen today; say so plainly)
+        abort(404)
+    response = make_response(render("sharing/panel.html", block="panel", status=status, carnet=carnet, panel=shown))
+    if status < 400:
+        carnet_changed(response)
+    return response
+
+
 def _after_change(carnet, target: InvitationTarget, message: str | None = None, anchor: str | None = None):
     """Answer a change in a sharing panel: the panel for htmx, a redirect otherwise."""
-    _prefix, panel_anchor, block = PANELS[target]
     if wants_fragment():
-        return carnet_page(carnet, block=block, notice={target.value: message} if message else {})
+        return _panel_page(carnet, target, notice=message)
     if message:
         flash(message, "success")
-    return see_other("carnets.show", public_id=carnet.public_id, _anchor=anchor or panel_anchor)
-
-
-def _remember(invitation_id: int, raw: str) -> None:
-    shown = dict(session.get(SHOWN_KEY, {}))
-    shown[str(invitation_id)] = raw
-    session[SHOWN_KEY] = dict(list(shown.items())[-10:])  # keep the cookie small
+    return see_other("carnets.section", public_id=carnet.public_id, section="partage",
+                     _anchor=anchor or ANCHORS[target])
 
 
 @bp.post("/carnets/<public_id>/invitations/email")
@@ -65,16 +62,15 @@ def invite_by_email(public_id: str):
     """E-mail a link valid 30 days (to the holder or another owner, or to a professional)."""
     target = _target()
     carnet = _sharing_carnet(public_id, target)
-    _prefix, _anchor, block = PANELS[target]
-    form = EmailInviteForm.for_target(target.value)
+    form = EmailInviteForm.for_target(target.value, by_owner=permissions(current_user, carnet).owner)
     if not form.validate_on_submit():
-        return carnet_page(carnet, block=block, status=422, email_forms={target.value: form})
+        return _panel_page(carnet, target, status=422, email_form=form)
     try:
         invitation, _raw = services.create_invitation(current_user, carnet, target,
                                                       InvitationChannel.EMAIL, form.email.data)
     except services.TooManyInvitations as error:
         form.email.errors.append(error.message)
-        return carnet_page(carnet, block=block, status=429, email_forms={target.value: form})
+        return _panel_page(carnet, target, status=429, email_form=form)
     return _after_change(carnet, target, _("Invitation envoyée à %(email)s. Le lien est valable jusqu’au %(d)s.",
                                    email=invitation.email, d=invitation.expires_at.strftime("%d/%m/%Y")))
 
@@ -90,7 +86,7 @@ def invite_by_code(public_id: str):
         abort(400)
     invitation, raw = services.create_invitation(current_user, carnet, target,
                                                  InvitationChannel(form.channel.data))
-    _remember(invitation.id, raw)
+    remember(invitation.id, raw)
     return _after_change(carnet, target, anchor=f"invitation-{invitation.id}")
 
 
@@ -121,15 +117,15 @@ def reissue(public_id: str, invitation_id: int):
         new, raw = services.reissue(current_user, invitation)
     except services.TooManyInvitations as error:
         if wants_fragment():
-            return carnet_page(carnet, block=PANELS[invitation.target][2], status=429,
-                               notice={invitation.target.value: error.message})
+            return _panel_page(carnet, invitation.target, status=429, notice=error.message)
         flash(error.message, "error")
-        return see_other("carnets.show", public_id=carnet.public_id, _anchor=PANELS[invitation.target][1])
+        return see_other("carnets.section", public_id=carnet.public_id, section="partage",
+                         _anchor=ANCHORS[invitation.target])
     message = None
     if new.channel == InvitationChannel.EMAIL:
         message = _("Nouvelle invitation envoyée à %(email)s.", email=new.email)
     else:
-        _remember(new.id, raw)
+        remember(new.id, raw)
     return _after_change(carnet, new.target, message, anchor=f"invitation-{new.id}")
 
 
@@ -173,8 +169,9 @@ def claim():
             carnet = services.claim(invitation, current_user, form.birth_date.data, form.attest.data)
         except services.WrongBirthDate as error:
             form.birth_date.errors.append(
-                _("Cette date ne correspond pas à celle du titulaire du carnet. Il vous reste %(n)s essai(s).",
-                  n=error.remaining))
+                ngettext("Cette date ne correspond pas à celle du titulaire du carnet. Il vous reste %(num)s essai.",
+                         "Cette date ne correspond pas à celle du titulaire du carnet. Il vous reste %(num)s essais.",
+                         error.remaining))
             status = 422
         except services.ClaimError as error:
             session.pop(CLAIM_KEY, None)

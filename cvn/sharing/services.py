@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cvn.access import can_write, is_owner
-from cvn.carnets.services import NOT_SHARED, SharingState, audit
+from cvn.access import forget_permissions, is_owner, permissions
+from cvn.audit import audit
 from cvn.clock import utcnow
 from cvn.extensions import db
 from cvn.models import (MAX_ATTEMPTS, Access, Carnet, Invitation, InvitationChannel, InvitationState,
@@ -87,7 +87,7 @@ def link_for(raw: str) -> str:
 def has_owner(carnet: Carnet) -> bool:
     """Tell whether the carnet has been handed over (it has at least one owner)."""
     return db.session.scalar(select(Ownership.id).where(
-        Ownership.carnet_id == carnet.id, Ownership.ended_at.is_(None)).limit(1)) is not None
+        Ownership.carnet_id == carnet.id, Ownership.open).limit(1)) is not None
 
 
 def may_invite(user: User, carnet: Carnet, target: InvitationTarget) -> bool:
@@ -99,7 +99,8 @@ def may_invite(user: User, carnet: Carnet, target: InvitationTarget) -> bool:
     parent) or a professional.
     """
     if target == InvitationTarget.HOLDER:
-        return is_owner(user, carnet) or (can_write(user, carnet) and not has_owner(carnet))
+        perms = permissions(user, carnet)
+        return perms.owner or (perms.write and not has_owner(carnet))
     return is_owner(user, carnet)
 
 
@@ -200,7 +201,10 @@ def claim(invitation: Invitation, user: User, birth_date: date, attested: bool) 
     carnet = invitation.carnet
     if invitation.target == InvitationTarget.HOLDER and has_owner(carnet) and not (
             invitation.created_by is not None and is_owner(invitation.created_by, carnet)):
-        raise ClaimError("owner_consent", invitation)  # issued by a professional before the first claim
+        db.session.refresh(invitation)  # consumed meanwhile by a concurrent claim? then say "used"
+        state = invitation.state(now)
+        # else: issued by a professional before the first claim
+        raise ClaimError(state.value if state != InvitationState.PENDING else "owner_consent", invitation)
     still_pending = (Invitation.id == invitation.id, Invitation.used_at.is_(None),
                      Invitation.revoked_at.is_(None), Invitation.locked_at.is_(None),
                      Invitation.expires_at > now)
@@ -233,7 +237,7 @@ def claim(invitation: Invitation, user: User, birth_date: date, attested: bool) 
         _tell_owners(others, carnet, "owner_joined", user)
     else:
         if db.session.scalar(select(Access).where(Access.carnet_id == carnet.id, Access.professional_id == user.id,
-                                                  Access.ended_at.is_(None))) is None:
+                                                  Access.open)) is None:
             db.session.add(Access(carnet_id=carnet.id, professional_id=user.id, granted_at=now))
         audit(carnet, user, "access.grant", invitation=invitation.id)
         _tell_owners(others, carnet, "professional_joined", user)
@@ -242,6 +246,7 @@ def claim(invitation: Invitation, user: User, birth_date: date, attested: bool) 
     except IntegrityError:  # the same account claimed twice at once through two links
         db.session.rollback()
         raise ClaimError("used", invitation) from None
+    forget_permissions()
     return carnet
 
 
@@ -263,47 +268,19 @@ def _tell_owners(recipients: list[User], carnet: Carnet, kind: str, newcomer: Us
         subject = (f"{newcomer.display_name} a désormais accès au carnet de {carnet.first_names}"
                    if kind == "professional_joined" else f"Un autre titulaire a rejoint le carnet de {carnet.first_names}")
         queue_mail(owner.email, subject, "owner_notice", user=owner, carnet=carnet, kind=kind, newcomer=newcomer,
-                   link=absolute_url("carnets.show", public_id=carnet.public_id, _anchor="professionnels"))
+                   link=absolute_url("carnets.section", public_id=carnet.public_id, section="partage",
+                                     _anchor="professionnels"))
 
 
 def owners(carnet: Carnet) -> list[Ownership]:
     """Return the open ownerships of a carnet, oldest first."""
     return list(db.session.scalars(select(Ownership).where(
-        Ownership.carnet_id == carnet.id, Ownership.ended_at.is_(None)).order_by(Ownership.since)))
+        Ownership.carnet_id == carnet.id, Ownership.open).order_by(Ownership.since)))
 
 
 def owned_carnets(user: User) -> list[Carnet]:
     """Return the carnets the user owns, by holder name."""
     return list(db.session.scalars(
         select(Carnet).join(Ownership, Ownership.carnet_id == Carnet.id)
-        .where(Ownership.user_id == user.id, Ownership.ended_at.is_(None))
+        .where(Ownership.user_id == user.id, Ownership.open)
         .order_by(Carnet.birth_date.desc(), Carnet.id)))
-
-
-def sharing_states(carnet_ids: list[int]) -> dict[int, SharingState]:
-    """Return each carnet's state with its holder, in two queries for the whole page."""
-    if not carnet_ids:
-        return {}
-    owned = set(db.session.scalars(select(Ownership.carnet_id).where(
-        Ownership.carnet_id.in_(carnet_ids), Ownership.ended_at.is_(None))))
-    now = utcnow()
-    pending = dict(db.session.execute(
-        select(Invitation.carnet_id, func.max(Invitation.expires_at))
-        .where(Invitation.carnet_id.in_(carnet_ids), Invitation.target == InvitationTarget.HOLDER,
-               Invitation.used_at.is_(None), Invitation.revoked_at.is_(None),
-               Invitation.locked_at.is_(None), Invitation.expires_at > now)
-        .group_by(Invitation.carnet_id)).all())
-    states = {}
-    for cid in carnet_ids:
-        if cid in owned:
-            states[cid] = SharingState("owned")
-        elif cid in pending:
-            until: datetime = pending[cid]
-            if until.tzinfo is None:  # aggregate results skip the column type on some backends
-                from datetime import timezone
-
-                until = until.replace(tzinfo=timezone.utc)
-            states[cid] = SharingState("pending", until)
-        else:
-            states[cid] = NOT_SHARED
-    return states

@@ -3,37 +3,55 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from cvn.carnets.services import AccessLost, audit
+from cvn.access import AccessLost, can_record
+from cvn.audit import audit
 from cvn.clock import today, utcnow
 from cvn.extensions import db
 from cvn.models import Carnet, Dose, DoseState, User
 from cvn.schedule.engine import DoseRecord, Person, Recommendation, evaluate
+from cvn.schedule.rules import FLAG_LABELS
 
 #: Situations a holder may have, with their French labels (order = display order).
-FLAGS = {
-    "pregnant": "Grossesse en cours",
-    "immunocompromised": "Immunodépression (maladie ou traitement)",
-    "chronic_heart_lung": "Maladie chronique cardiaque ou respiratoire",
-    "asplenia": "Asplénie (absence ou dysfonctionnement de la rate)",
-    "bcg_risk": "Enfant exposé à un risque élevé de tuberculose",
-}
+FLAGS = FLAG_LABELS
 
 STATUS_LABELS = {
     "overdue": "En retard",
     "due": "À faire",
     "up_to_date": "À jour",
+    "not_yet": "Plus tard",
     "complete": "Terminé",
     "not_recommended": "Non recommandé actuellement",
 }
 
 
+class SituationError(ValueError):
+    """A situation that cannot be recorded (the message is French, for the page)."""
+
+
 def person_of(carnet: Carnet) -> Person:
     """Return the engine's view of the holder."""
-    return Person(birth_date=carnet.birth_date, sex=carnet.sex.value, flags=frozenset(carnet.flags or ()))
+    flags = frozenset(carnet.flags or ())
+    return Person(birth_date=carnet.birth_date, sex=carnet.sex.value, flags=flags,
+                  pregnancy_due=carnet.pregnancy_due_on if "pregnant" in flags else None)
+
+
+def parse_due_date(text: str, on: date) -> date | None:
+    """Return the expected term typed in the form (AAAA-MM-JJ), or None when empty; refuse an implausible one."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        due = date.fromisoformat(text)
+    except ValueError:
+        raise SituationError("Date prévue d'accouchement invalide : utilisez le format JJ/MM/AAAA.") from None
+    if not on - timedelta(days=28) <= due <= on + timedelta(weeks=44):
+        raise SituationError("Date prévue d'accouchement impossible : elle doit être dans les 10 prochains mois "
+                             "(ou passée de moins de 4 semaines).")
+    return due
 
 
 def records_by_carnet(carnet_ids: list[int]) -> dict[int, list[DoseRecord]]:
@@ -54,12 +72,20 @@ def records_by_carnet(carnet_ids: list[int]) -> dict[int, list[DoseRecord]]:
     return grouped
 
 
+def status_from_doses(carnet: Carnet, doses: list[Dose], on: date | None = None) -> list[Recommendation]:
+    """Return the recommendations from doses already loaded (no query): rejected ones are left out."""
+    records = [DoseRecord(date=d.administered_on, diseases=tuple(d.diseases), product=d.product_code,
+                          validated=d.state == DoseState.VALIDATED)
+               for d in doses if d.deleted_at is None and d.state != DoseState.REJECTED]
+    return evaluate(person_of(carnet), records, on or today())
+
+
 def status_of(carnet: Carnet, on: date | None = None) -> list[Recommendation]:
     """Return one recommendation per disease for the carnet (validated doses count)."""
     return evaluate(person_of(carnet), records_by_carnet([carnet.id])[carnet.id], on or today())
 
 
-URGENCY = {"overdue": 0, "due": 1, "up_to_date": 2, "complete": 3, "not_recommended": 4}
+URGENCY = {"overdue": 0, "due": 1, "up_to_date": 2, "not_yet": 3, "complete": 4, "not_recommended": 5}
 
 
 @dataclass
@@ -73,6 +99,8 @@ class Group:
     mandatory: bool
     reason: str
     declared_pending: int
+    rule: str | None = None
+    source: str = ""
 
 
 def grouped(recommendations: list[Recommendation]) -> list[Group]:
@@ -85,8 +113,8 @@ def grouped(recommendations: list[Recommendation]) -> list[Group]:
             groups[key].declared_pending = max(groups[key].declared_pending, rec.declared_pending)
         else:
             groups[key] = Group([rec.disease], rec.status, rec.next_date, rec.dose, rec.mandatory, rec.reason,
-                                rec.declared_pending)
-    return sorted(groups.values(), key=lambda g: (URGENCY.get(g.status, 5), g.next_date or date.max))
+                                rec.declared_pending, rec.rule, rec.source)
+    return sorted(groups.values(), key=lambda g: (URGENCY.get(g.status, 6), g.next_date or date.max))
 
 
 @dataclass(frozen=True)
@@ -99,6 +127,24 @@ class Summary:
     @property
     def needs(self) -> int:
         return self.overdue + self.due
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The carnet header's line: how many series are overdue or due, and the next appointment."""
+
+    overdue: int
+    due: int
+    next_date: date | None
+
+
+def overview(groups: list[Group], on: date | None = None) -> Overview:
+    """Count the overdue and due series and find the next date something falls due after ``on``."""
+    on = on or today()
+    upcoming = [g.next_date for g in groups
+                if g.status in ("up_to_date", "complete") and g.next_date and g.next_date > on]
+    return Overview(overdue=sum(g.status == "overdue" for g in groups), due=sum(g.status == "due" for g in groups),
+                    next_date=min(upcoming) if upcoming else None)
 
 
 def summarize(recommendations: list[Recommendation]) -> Summary:
@@ -114,18 +160,18 @@ def summaries(carnets: list[Carnet], on: date | None = None) -> dict[int, Summar
     return {c.id: summarize(evaluate(person_of(c), records[c.id], on)) for c in carnets}
 
 
-def set_flags(user: User, carnet: Carnet, flags: list[str]) -> None:
-    """Record the holder's situations (owners and professionals with access)."""
-    from cvn.access import can_record
-
+def set_flags(user: User, carnet: Carnet, flags: list[str], due_text: str = "") -> None:
+    """Record the holder's situations and the expected term of a pregnancy (owners and professionals)."""
     if not can_record(user, carnet):
         raise AccessLost()
     clean = [f for f in FLAGS if f in set(flags)]
     if carnet.sex.value == "M" and "pregnant" in clean:
         clean.remove("pregnant")
-    if clean == list(carnet.flags or []):
+    due = parse_due_date(due_text, today()) if "pregnant" in clean else None
+    if clean == list(carnet.flags or []) and due == carnet.pregnancy_due_on:
         return
     carnet.flags = clean
+    carnet.pregnancy_due_on = due
     carnet.last_activity_at = utcnow()
-    audit(carnet, user, "carnet.flags", flags=clean)
+    audit(carnet, user, "carnet.flags", flags=clean, pregnancy_due_on=due.isoformat() if due else None)
     db.session.commit()

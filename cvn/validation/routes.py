@@ -1,14 +1,15 @@
 """The "À valider" queue and the validate / reject actions."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from cvn.access import get_carnet, professional_required
-from cvn.carnets.services import AccessLost, DoseError, get_dose
+from cvn.carnets.services import DoseError, get_dose
 from cvn.validation import services
-from cvn.web import redirect_url, render, safe_next, wants_fragment
+from cvn.web import carnet_changed, redirect_url, render, safe_next, wants_fragment
 
 bp = Blueprint("validation", __name__)
 
@@ -21,7 +22,8 @@ def queue():
 
 
 def _back(carnet, dose=None):
-    target = safe_next(request.form.get("next")) or f"/carnets/{carnet.public_id}#doses"
+    target = safe_next(request.form.get("next")) or url_for("carnets.section", public_id=carnet.public_id,
+                                                            section="doses")
     return redirect_url(target)
 
 
@@ -32,8 +34,6 @@ def _decision(public_id: str, dose_id: int, act, done: str):
         abort(404)
     try:
         act(carnet, dose)
-    except AccessLost:
-        abort(404)
     except DoseError as error:
         if wants_fragment():
             return render_template("carnets/_dose.html", carnet=carnet, dose=dose, view="date", editable=set(),
@@ -41,8 +41,9 @@ def _decision(public_id: str, dose_id: int, act, done: str):
         flash(error.message, "error")
         return _back(carnet)
     if wants_fragment():
-        return render_template("carnets/_dose.html", carnet=carnet, dose=dose, view="date", editable={dose.id},
-                               may_validate=True, next=request.form.get("next"))
+        return carnet_changed(make_response(render_template(
+            "carnets/_dose.html", carnet=carnet, dose=dose, view="date", editable={dose.id}, focus=True,
+            may_validate=True, next=request.form.get("next"))))
     flash(done, "success")
     return _back(carnet)
 
@@ -69,9 +70,6 @@ def reject(public_id: str, dose_id: int):
 def validate_all(public_id: str):
     """Validate every declared dose of a carnet at once."""
     carnet = get_carnet(public_id)
-    try:
-        count = services.validate_all(current_user, carnet)
-    except AccessLost:
-        abort(404)
-    flash(_("%(n)s dose(s) validée(s).", n=count), "success")
+    count = services.validate_all(current_user, carnet)
+    flash(ngettext("%(num)s dose validée.", "%(num)s doses validées.", count), "success")
     return _back(carnet)

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from cvn.access import can_write
-from cvn.carnets.services import AccessLost, DoseError, audit
+from cvn.access import AccessLost, can_write
+from cvn.audit import audit
+from cvn.carnets.services import DoseError
 from cvn.clock import utcnow
 from cvn.extensions import db
 from cvn.models import Access, Carnet, Dose, DoseRevision, DoseState, User
@@ -78,7 +79,7 @@ def queue(pro: User, limit: int = 200) -> list[Waiting]:
     rows = db.session.execute(
         select(Dose, Carnet).join(Carnet, Carnet.id == Dose.carnet_id)
         .join(Access, Access.carnet_id == Carnet.id)
-        .where(Access.professional_id == pro.id, Access.ended_at.is_(None),
+        .where(Access.professional_id == pro.id, Access.open,
                Dose.state == DoseState.DECLARED, Dose.deleted_at.is_(None))
         .order_by(Dose.recorded_at, Dose.id).limit(limit)).all()
     return [Waiting(dose, carnet) for dose, carnet in rows]

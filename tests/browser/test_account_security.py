@@ -170,7 +170,7 @@ def test_a_recovery_code_works_once(live_server, phone, create_professional):
             log_out_ui(phone)
             expect(phone.get_by_text("Vous êtes déconnecté.")).to_be_visible()
         else:
-            expect(phone.get_by_text("Code incorrect. Il vous reste 4 essai(s)")).to_be_visible()
+            expect(phone.get_by_text("Code incorrect. Il vous reste 4 essais")).to_be_visible()
             expect(phone.get_by_role("button", name="Se déconnecter")).to_have_count(0)
 
 

@@ -13,14 +13,18 @@ def login(page, live_server, user):
 
 
 def add_dose(page, product="", date="", diseases=(), lot=""):
+    """Open the dose form with the main action (under the header) and record a dose."""
     form = page.locator("section.add-dose form")
+    if not form.is_visible():
+        page.locator(".main-action").get_by_role("link", name="Enregistrer une dose").click()
     form.get_by_label("Vaccin", exact=True).fill(product)
     if diseases:
-        form.locator("summary").click()
+        form.locator("details.diseases-picker summary").click()
         for label in diseases:
             form.get_by_label(label, exact=True).check()
     form.get_by_label("Date de la vaccination").fill(date)
     if lot:
+        form.locator("details.more-details summary").click()  # lot, site, route: under "Plus de détails"
         form.get_by_label("Numéro de lot").fill(lot)
     form.get_by_role("button", name="Enregistrer la dose").click()
 
@@ -42,6 +46,7 @@ def test_professional_opens_a_carnet_records_finds_and_corrects(live_server, tab
     expect(page.get_by_role("heading", name="Éloïse DURAND")).to_be_visible()
 
     # 1. A catalogue product, with the coverage hint as you type.
+    page.locator(".main-action").get_by_role("link", name="Enregistrer une dose").click()
     page.locator("section.add-dose").get_by_label("Vaccin", exact=True).fill("Hexyon")
     expect(page.locator(".coverage")).to_contain_text("Coqueluche")
     add_dose(page, "Hexyon", "2024-04-10", lot="HX123")
@@ -77,6 +82,7 @@ def test_professional_opens_a_carnet_records_finds_and_corrects(live_server, tab
     screenshot(page, "tablet-patientele")
     assert axe(page) == []
     page.get_by_role("link", name="Éloïse DURAND").click()
+    page.locator(".section-tabs").get_by_role("link", name="Doses").click()
 
     # Correct the Hexyon dose inline and see the history.
     hexyon = page.locator("#doses-list li.dose", has_text="Hexyon")
@@ -86,6 +92,7 @@ def test_professional_opens_a_carnet_records_finds_and_corrects(live_server, tab
     editing.get_by_label("Numéro de lot").fill("HX124")
     editing.get_by_role("button", name="Enregistrer la correction").click()
     expect(page.locator("#doses-list")).to_contain_text("HX124")
+    page.locator(".section-tabs").get_by_role("link", name="Historique").click()
     history = page.locator("#historique")
     expect(history).to_contain_text("a corrigé")
     expect(history).to_contain_text("HX123")
@@ -109,6 +116,7 @@ def test_carnet_on_a_phone_without_javascript_reading(live_server, browser, play
     try:
         login(page, live_server, pro)
         page.goto(live_server.url + f"/carnets/{carnet.public_id}")
+        page.locator(".section-tabs").get_by_role("link", name="Doses").click()
         expect(page.locator("#doses-list")).to_contain_text("Priorix")
         page.get_by_role("link", name="Par maladie").click()
         expect(page.get_by_role("heading", name=re.compile("^Rubéole"))).to_be_visible()

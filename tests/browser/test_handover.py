@@ -47,13 +47,14 @@ def claim_on_phone(phone, link, screenshot, axe, new_account=True, email="parent
     phone.get_by_label("Date de naissance du titulaire du carnet").fill("2024-02-11")
     phone.get_by_label(re.compile("J’atteste être le titulaire")).check()
     phone.get_by_role("button", name="Ajouter le carnet").click()
-    expect(phone.get_by_text("Il vous reste 4 essai(s)")).to_be_visible()
+    expect(phone.get_by_text("Il vous reste 4 essais")).to_be_visible()
     screenshot(phone, "phone-claim-wrong-date")
     assert axe(phone) == []
     phone.get_by_label("Date de naissance du titulaire du carnet").fill("2024-02-10")
     phone.get_by_label(re.compile("J’atteste être le titulaire")).check()
     phone.get_by_role("button", name="Ajouter le carnet").click()
     expect(phone.get_by_role("heading", name="Éloïse DURAND")).to_be_visible()
+    phone.locator(".section-tabs").get_by_role("link", name="Doses").click()
     expect(phone.locator("#doses-list")).to_contain_text("Hexyon")
     screenshot(phone, "phone-carnet-owner")
     assert axe(phone) == []
@@ -65,7 +66,7 @@ def test_handover_by_email_through_a_real_smtp_server(live_server_factory, smtp,
                                  MAIL_SUPPRESS_SEND=False)
     pro, carnet = doctor_carnet
     login(tablet, server, pro)
-    tablet.goto(server.url + f"/carnets/{carnet.public_id}")
+    tablet.goto(server.url + f"/carnets/{carnet.public_id}/partage")
     panel = tablet.locator("#partage")
     panel.get_by_label("Adresse e-mail du patient").fill("parent@exemple.fr")
     panel.get_by_role("button", name="Envoyer l’invitation").click()
@@ -95,8 +96,8 @@ def test_handover_by_qr_code(live_server, tablet, phone, doctor_carnet, create_p
     pro, carnet = doctor_carnet
     create_patient(email="parent@exemple.fr")
     login(tablet, live_server, pro)
-    tablet.goto(live_server.url + f"/carnets/{carnet.public_id}")
-    tablet.get_by_role("button", name="Afficher un QR code").click()
+    tablet.goto(live_server.url + f"/carnets/{carnet.public_id}/partage")
+    tablet.get_by_role("button", name="QR code pour le patient").click()
     qr = tablet.locator("svg.qr")
     expect(qr).to_be_visible()
     box = qr.bounding_box()
@@ -120,8 +121,8 @@ def test_handover_by_copied_link(live_server, browser, playwright_instance, phon
     tablet = context.new_page()
     try:
         login(tablet, live_server, pro)
-        tablet.goto(live_server.url + f"/carnets/{carnet.public_id}")
-        tablet.get_by_role("button", name="Obtenir un lien à copier").click()
+        tablet.goto(live_server.url + f"/carnets/{carnet.public_id}/partage")
+        tablet.get_by_role("button", name="Lien pour le patient").click()
         field = tablet.locator("input[id^=lien-]")
         expect(field).to_be_visible()
         tablet.get_by_role("button", name="Copier le lien", exact=True).click()

@@ -35,6 +35,7 @@ def test_owner_story(live_server, browser, playwright_instance, phone, tablet, c
     # 1. The owner declares a dose on the phone.
     login(phone, live_server, owner)
     phone.goto(page_url)
+    phone.locator(".main-action").get_by_role("link", name="Déclarer une dose").click()
     form = phone.locator("section.add-dose")
     form.get_by_label("Vaccin", exact=True).fill("Priorix")
     form.get_by_label("Date de la vaccination").fill("2025-02-12")
@@ -57,8 +58,9 @@ def test_owner_story(live_server, browser, playwright_instance, phone, tablet, c
     expect(phone.locator("#doses-list li.dose-declared")).to_have_count(0)
 
     # 3. The owner shares with professional B by link.
+    phone.locator(".section-tabs").get_by_role("link", name="Partage").click()
     panel = phone.locator("#partage-pro")
-    panel.get_by_role("button", name="Obtenir un lien à copier").click()
+    panel.get_by_role("button", name="Lien pour un professionnel").click()
     link = phone.locator("#partage-pro input[id^=lien-]").input_value()
     assert "/i/" in link
     screenshot(phone, "phone-owner-share-pro")
@@ -92,8 +94,8 @@ def test_owner_story(live_server, browser, playwright_instance, phone, tablet, c
 
     # 6. A no longer sees the live carnet but has the archive, frozen.
     tablet.goto(page_url)
-    expect(tablet.get_by_role("heading", name="Page introuvable")).to_be_visible()
-    tablet.get_by_role("link", name="Archives").click()
+    expect(tablet.get_by_role("heading", name="Vous n’avez plus accès à ce carnet")).to_be_visible()
+    tablet.get_by_role("link", name="Carnets archivés").first.click()
     tablet.get_by_role("link", name="Éloïse DURAND").click()
     expect(tablet.get_by_text("Carnet archivé — figé le")).to_be_visible()
     expect(tablet.get_by_text("Intégrité vérifiée")).to_be_visible()
@@ -104,6 +106,7 @@ def test_owner_story(live_server, browser, playwright_instance, phone, tablet, c
     assert axe(tablet) == []
 
     # 7. The owner adds a dose: A's archive is unchanged, B sees it.
+    phone.locator(".main-action").get_by_role("link", name="Déclarer une dose").click()
     form = phone.locator("section.add-dose")
     form.get_by_label("Vaccin", exact=True).fill("Bexsero")
     form.get_by_label("Date de la vaccination").fill("2024-05-10")
@@ -111,7 +114,7 @@ def test_owner_story(live_server, browser, playwright_instance, phone, tablet, c
     expect(phone.locator("#doses-list")).to_contain_text("Bexsero")
     tablet.goto(archive_url)
     assert tablet.locator("li.dose").all_inner_texts() == doses_before
-    b.goto(page_url)
+    b.goto(page_url + "/doses")
     expect(b.locator("#doses-list")).to_contain_text("Bexsero")
     expect(b.get_by_text("1 dose déclarée par le patient attend votre validation.")).to_be_visible()
     screenshot(b, "tablet-pro-b-carnet")

@@ -46,3 +46,41 @@ def test_owner_reads_status_sets_situation_and_turns_alerts_on(live_server, phon
     login(tablet, live_server, pro)
     expect(tablet.locator("#patientele")).to_contain_text(re.compile("vaccins? (à faire|en retard)"))
     screenshot(tablet, "tablet-patientele-status")
+
+
+def test_pregnancy_term_dates_the_pertussis_dose_and_far_doses_read_later(live_server, phone, tablet,
+                                                                         create_professional, create_patient,
+                                                                         create_carnet, screenshot, axe):
+    """HAS 2022: one pertussis dose in every pregnancy between 20 and 36 weeks; a term on 1 June 2026
+    (test clock: 2 March 2026) puts 20 weeks on 5 January 2026. Zoster at 30: « Plus tard », not ✓."""
+    pro = create_professional()
+    carnet = create_carnet(pro, first_names="Inès", birth_date=date(1995, 4, 1))
+    owner = create_patient()
+    sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                  owner, date(1995, 4, 1), True)
+    login(phone, live_server, owner)
+    phone.get_by_role("link", name="Mes carnets").first.click()
+    phone.get_by_role("link", name=re.compile("Inès")).click()
+    rows = phone.locator("#statut > ul.status-list > li.status-row")
+    zoster = rows.filter(has_text="Zona")
+    expect(zoster.locator(".status-badge")).to_have_text("… Plus tard")
+    status = phone.locator("#statut")
+    status.get_by_text("Situation du titulaire").click()
+    status.get_by_label("Grossesse en cours").check()
+    status.get_by_label("Date prévue d’accouchement (terme), si connue").fill("2026-06-01")
+    status.get_by_role("button", name="Enregistrer la situation").click()
+    expect(phone.get_by_text("Situation enregistrée")).to_be_visible()
+    pertussis = phone.locator("#statut > ul.status-list > li.status-row").filter(
+        has=phone.locator("strong", has_text=re.compile("^Coqueluche$")))
+    expect(pertussis.locator(".status-next")).to_contain_text("Dose de grossesse")
+    expect(pertussis.locator(".status-next")).to_contain_text("5 janvier 2026")
+    screenshot(phone, "phone-status-pregnancy")
+    assert axe(phone) == []
+
+    login(tablet, live_server, pro)
+    tablet.goto(f"{live_server.url}/carnets/{carnet.public_id}")
+    row = tablet.locator("#statut > ul.status-list > li.status-row").filter(
+        has=tablet.locator("strong", has_text=re.compile("^Coqueluche$")))
+    row.get_by_text("Détail pour le professionnel").click()
+    expect(row.locator("details.clinician")).to_contain_text("pertussis_pregnancy")
+    screenshot(tablet, "tablet-status-pregnancy")

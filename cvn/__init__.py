@@ -18,8 +18,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     finish(app.config)
+    if app.config.get("CVN_STATIC_FOLDER"):
+        app.static_folder = str(app.config["CVN_STATIC_FOLDER"])
 
-    from cvn import access, extensions, inputs, logs, security, sessions, templating
+    from cvn import access, extensions, inputs, logs, offline, security, sessions, static_files, templating
     from cvn.auth import account_routes, methods_routes  # noqa: F401  (routes on the auth blueprint)
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
 
@@ -33,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.htmx.init_app(app)
     extensions.babel.init_app(app)
     extensions.limiter.init_app(app)
+    extensions.compress.init_app(app)
+    static_files.init_app(app)
+    offline.init_app(app)
     security.init_app(app)
     logs.init_app(app)
     inputs.init_app(app)

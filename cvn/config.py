@@ -148,6 +148,11 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Pages, manifest and JSON compressed per response (static files are compressed at start-up).
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_BR_LEVEL": 5,
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript",
+                               "image/svg+xml", "application/json", "application/manifest+json"],
     }
 
 

@@ -5,6 +5,7 @@ Runs on PostgreSQL only (CI gives it): SQLite is one file on one machine.
 """
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import secrets
@@ -19,6 +20,7 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
+import brotli
 import pytest
 from sqlalchemy import func, select
 
@@ -273,3 +275,17 @@ def test_two_schedulers_run_the_daily_alert_job_once(cluster, app, clock, create
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
     assert db.session.get(JobLock, alerts.JOB).last_run_on == today
+
+
+def test_gunicorn_nodes_answer_compressed_and_hashed_static_files(cluster):
+    node = cluster.nodes[0]
+    request = urllib.request.Request(node + "/connexion", headers={"Accept-Encoding": "br, gzip"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == "br"
+        page = brotli.decompress(response.read()).decode()
+    css = re.search(r'href="(/static/css/cvn\.css\?v=\w+)"', page).group(1)
+    request = urllib.request.Request(node + css, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert b":root" in gzip.decompress(response.read())

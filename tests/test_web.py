@@ -1,10 +1,13 @@
 """Cross-cutting web behaviour: headers, errors, CSRF, page vs fragment, PWA files."""
+import io
 import json
 
 import pytest
 from flask import Blueprint
+from PIL import Image
 
 from cvn.web import render, safe_next, see_other
+from tests.html import one, parse
 
 HTMX = {"HX-Request": "true"}
 
@@ -133,6 +136,23 @@ def test_manifest(client):
     assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
     for icon in manifest["icons"]:
         assert client.get(icon["src"]).status_code == 200
+    # Chromium's richer install dialog: a description and screenshots for a phone and a tablet.
+    assert len(manifest["description"]) > 40
+    assert {s["form_factor"] for s in manifest["screenshots"]} == {"narrow", "wide"}
+    for shot in manifest["screenshots"]:
+        width, height = (int(n) for n in shot["sizes"].split("x"))
+        image = Image.open(io.BytesIO(client.get(shot["src"]).get_data()))
+        assert image.size == (width, height) and shot["label"]
+    assert [(s["name"], s["url"]) for s in manifest["shortcuts"]] == [("Mes carnets", "/mes-carnets/"),
+                                                                     ("Patientèle", "/pro/")]
+
+
+def test_apple_home_screen_tags(client):
+    page = parse(client.get("/connexion"))
+    icon = one(page, "link[rel=apple-touch-icon]")["href"]
+    assert Image.open(io.BytesIO(client.get(icon).get_data())).size == (180, 180)
+    assert one(page, "meta[name=apple-mobile-web-app-capable]")["content"] == "yes"
+    assert one(page, "meta[name=apple-mobile-web-app-title]")["content"] == "Vaccins"
 
 
 def test_service_worker_served_from_root(client):

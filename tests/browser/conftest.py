@@ -125,10 +125,26 @@ def log_in_ui(page, live_server, user, password: str | None = None, remember: bo
     page.goto(live_server.url + "/connexion")
     fill_login(page, user.email, password or PASSWORD, remember)
     code_step = page.get_by_role("heading", name="Deuxième étape")
-    expect(code_step.or_(page.get_by_role("button", name="Se déconnecter"))).to_be_visible()
+    page.wait_for_selector("h1:has-text('Deuxième étape'), form[data-logout]", state="attached")
     if code_step.is_visible():
         type_app_code(page, live_server.flask_app, user.email)
-    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    expect(page.locator("form[data-logout]")).to_have_count(1)
+
+
+def open_menu(page) -> None:
+    """Open the header's menu when it is a button (phone width); on wider screens the links show."""
+    button = page.locator(".nav-menu > summary")
+    if button.is_visible() and page.locator(".nav-menu[open]").count() == 0:
+        button.click()
+
+
+def log_out_ui(page) -> None:
+    """Log out with the header's button (inside the menu on a phone)."""
+    from playwright.sync_api import expect
+
+    open_menu(page)
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.locator("form[data-logout]")).to_have_count(0)
 
 
 def fill_login(page, email: str, password: str, remember: bool = False) -> None:

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from cvn.auth import factors
 from cvn.extensions import db
-from tests.browser.conftest import _context, fill_login, log_in_ui, type_app_code
+from tests.browser.conftest import _context, fill_login, log_in_ui, log_out_ui, type_app_code
 from tests.conftest import PASSWORD
 
 
@@ -19,7 +19,7 @@ def test_stay_logged_in_then_log_out_really_logs_out(live_server, phone, create_
     user = create_patient()
     log_in_ui(phone, live_server, user, remember=True)
     assert {c["name"] for c in phone.context.cookies()} >= {"cvn_session", "cvn_appareil"}
-    phone.get_by_role("button", name="Se déconnecter").click()
+    log_out_ui(phone)
     expect(phone.get_by_text("Vous êtes déconnecté.")).to_be_visible()
     phone.reload()
     expect(phone.get_by_role("link", name="Se connecter").first).to_be_visible()
@@ -31,7 +31,7 @@ def test_stay_logged_in_then_log_out_really_logs_out(live_server, phone, create_
 def test_cookies_saved_before_log_out_and_replayed_after_open_nothing(live_server, phone, create_patient):
     log_in_ui(phone, live_server, create_patient(), remember=True)
     saved = phone.context.cookies()
-    phone.get_by_role("button", name="Se déconnecter").click()
+    log_out_ui(phone)
     expect(phone.get_by_text("Vous êtes déconnecté.")).to_be_visible()
     phone.context.clear_cookies()
     phone.context.add_cookies(saved)  # the session and the remembered-device cookies, as copied
@@ -80,7 +80,7 @@ def test_passkey_registered_then_used_alone(localhost_server, phone, create_pati
     screenshot(page, "phone-methods-passkey")
 
 
-    page.get_by_role("button", name="Se déconnecter").click()
+    log_out_ui(page)
     expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
     page.goto(server.url + "/connexion")
     page.get_by_role("button", name="Se connecter avec une clé d’accès").click()
@@ -117,7 +117,7 @@ def test_app_enrolment_then_log_in_with_a_code_from_pyotp(live_server, tablet, c
     expect(page.get_by_role("heading", name="Vos 10 codes de secours")).to_be_visible()
     page.get_by_role("link", name="Je les ai notés").click()
     screenshot(page, "tablet-methods")
-    page.get_by_role("button", name="Se déconnecter").click()
+    log_out_ui(page)
     expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
 
     page.goto(live_server.url + "/connexion")
@@ -167,7 +167,7 @@ def test_a_recovery_code_works_once(live_server, phone, create_professional):
         phone.get_by_role("button", name="Valider").click()
         if attempt == 0:
             expect(phone.get_by_text("Code de secours accepté. Il vous en reste 9")).to_be_visible()
-            phone.get_by_role("button", name="Se déconnecter").click()
+            log_out_ui(phone)
             expect(phone.get_by_text("Vous êtes déconnecté.")).to_be_visible()
         else:
             expect(phone.get_by_text("Code incorrect. Il vous reste 4 essais")).to_be_visible()

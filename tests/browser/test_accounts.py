@@ -3,6 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import log_out_ui
 from tests.conftest import PASSWORD
 
 
@@ -29,7 +30,7 @@ def test_patient_signs_up_logs_out_and_logs_in(live_server, phone, screenshot, a
     screenshot(phone, "phone-mes-carnets")
     assert axe(phone) == []
 
-    phone.get_by_role("button", name="Se déconnecter").click()
+    log_out_ui(phone)
     expect(phone.get_by_text("Vous êtes déconnecté.")).to_be_visible()
 
     phone.get_by_role("link", name="Se connecter").first.click()

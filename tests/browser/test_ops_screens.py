@@ -3,6 +3,7 @@ from playwright.sync_api import expect
 
 from cvn import create_app
 from cvn.extensions import db
+from tests.browser.conftest import open_menu
 from tests.conftest import LiveServer, base_config
 from tests.smtp import free_port
 
@@ -33,6 +34,8 @@ def test_failed_emails_page_at_phone_and_tablet_size(live_server, phone, tablet,
         page.get_by_label("Adresse e-mail").fill("admin@demo.cvn.fr")
         page.get_by_label("Mot de passe").fill("demo-cvn-2026")
         page.get_by_role("button", name="Se connecter").click()
+        expect(page.locator("form[data-logout]")).to_have_count(1)
+        open_menu(page)
         expect(page.get_by_role("link", name="Administration")).to_be_visible()
         page.goto(live_server.url + "/admin/e-mails-en-echec")
         expect(page.get_by_role("heading", name="E-mails en échec")).to_be_visible()

@@ -17,6 +17,7 @@ from cvn.carnets import services as carnets
 from cvn.extensions import db
 from cvn.models import Access, Archive, InvitationChannel, InvitationTarget
 from cvn.sharing import services as sharing
+from tests.browser.conftest import log_out_ui
 from tests.browser.test_carnets import login
 
 BIRTH = date(2024, 2, 10)
@@ -85,8 +86,8 @@ def test_every_main_screen(request, device, live_server, world, screenshot, axe)
     for who, name, path, heading in SCREENS:
         if who != current:
             if current != "nobody" and current is not None:
-                page.get_by_role("button", name="Se déconnecter").click()
-                expect(page.get_by_role("navigation").get_by_role("link", name="Se connecter")).to_be_visible()
+                log_out_ui(page)
+                expect(page.locator(".main-nav a", has_text="Se connecter")).to_have_count(1)
             if who is not None:
                 login(page, live_server, world[who])
             current = who

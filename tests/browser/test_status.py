@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from cvn.models import InvitationChannel, InvitationTarget
 from cvn.sharing import services as sharing
+from tests.browser.conftest import open_menu
 from tests.browser.test_carnets import login
 
 
@@ -17,6 +18,7 @@ def test_owner_reads_status_sets_situation_and_turns_alerts_on(live_server, phon
     sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
                   owner, date(2025, 12, 20), True)
     login(phone, live_server, owner)
+    open_menu(phone)
     phone.get_by_role("link", name="Mes carnets").first.click()
     expect(phone.locator("main")).to_contain_text(re.compile("vaccins? (à faire|en retard)"))
     screenshot(phone, "phone-mes-carnets-status")
@@ -59,6 +61,7 @@ def test_pregnancy_term_dates_the_pertussis_dose_and_far_doses_read_later(live_s
     sharing.claim(sharing.create_invitation(pro, carnet, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
                   owner, date(1995, 4, 1), True)
     login(phone, live_server, owner)
+    open_menu(phone)
     phone.get_by_role("link", name="Mes carnets").first.click()
     phone.get_by_role("link", name=re.compile("Inès")).click()
     rows = phone.locator("#statut > ul.status-list > li.status-row")

@@ -83,6 +83,7 @@ def parse_duration(text: str) -> tuple[int, int]:
     return months, days
 
 
+@lru_cache(maxsize=1024)
 def duration_text(off: tuple[int, int]) -> str:
     """Return an offset in French words: "2 mois", "25 ans", "6 semaines"."""
     months, days = off
@@ -95,6 +96,7 @@ def duration_text(off: tuple[int, int]) -> str:
     return f"{duration_text((months, 0))} et {duration_text((0, days))}"
 
 
+@lru_cache(maxsize=1024)
 def range_text(low: tuple[int, int], high: tuple[int, int]) -> str:
     """Return an [low, high) range as French words, the end shown inclusive ("11 et 13 ans")."""
     months, days = high

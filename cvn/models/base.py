@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -45,3 +46,23 @@ class Base(DeclarativeBase):
 def str_enum(cls, length: int = 20) -> Enum:
     """Return a portable enum column type storing the members' values as strings."""
     return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class EndableGrant:
+    """A grant (an access, an ownership) that runs until ``ended_at`` is set.
+
+    ``open`` is the one criterion, in Python (``grant.open``) and in SQL
+    (``where(Access.open)``): nobody retypes ``ended_at IS NULL``.
+    """
+
+    ended_at: datetime | None
+
+    @hybrid_property
+    def open(self) -> bool:
+        """Tell whether the grant is still running."""
+        return self.ended_at is None
+
+    @open.inplace.expression
+    @classmethod
+    def _open_expression(cls):
+        return cls.ended_at.is_(None)

@@ -6,11 +6,10 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, event, text
-from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cvn.clock import utcnow
-from cvn.models.base import Base, UTCDateTime, str_enum
+from cvn.models.base import Base, EndableGrant, UTCDateTime, str_enum
 from cvn.models.user import User
 
 
@@ -70,7 +69,7 @@ class Carnet(Base):
         return f"{self.first_names} {self.last_name.upper()}"
 
 
-class Access(Base):
+class Access(EndableGrant, Base):
     """A professional's access to a carnet: from ``granted_at`` until ``ended_at``."""
 
     __tablename__ = "carnet_access"
@@ -92,16 +91,6 @@ class Access(Base):
 
     carnet: Mapped[Carnet] = relationship()
     professional: Mapped[User] = relationship()
-
-    @hybrid_property
-    def open(self) -> bool:
-        """Tell whether the access is still running (the one criterion, in Python and in SQL)."""
-        return self.ended_at is None
-
-    @open.inplace.expression
-    @classmethod
-    def _open_expression(cls):
-        return cls.ended_at.is_(None)
 
 
 class DoseState(str, enum.Enum):

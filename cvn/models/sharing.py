@@ -5,11 +5,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, text
-from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cvn.clock import utcnow
-from cvn.models.base import Base, UTCDateTime, str_enum
+from cvn.models.base import Base, EndableGrant, UTCDateTime, str_enum
 from cvn.models.carnet import Carnet
 from cvn.models.user import User
 
@@ -88,7 +87,7 @@ class Invitation(Base):
         return max(MAX_ATTEMPTS - (self.failed_attempts or 0), 0)
 
 
-class Ownership(Base):
+class Ownership(EndableGrant, Base):
     """A patient account owns a carnet (the holder, or each parent of a child)."""
 
     __tablename__ = "ownership"
@@ -108,16 +107,6 @@ class Ownership(Base):
 
     carnet: Mapped[Carnet] = relationship()
     user: Mapped[User] = relationship()
-
-    @hybrid_property
-    def open(self) -> bool:
-        """Tell whether the ownership is still running (the one criterion, in Python and in SQL)."""
-        return self.ended_at is None
-
-    @open.inplace.expression
-    @classmethod
-    def _open_expression(cls):
-        return cls.ended_at.is_(None)
 
 
 class Archive(Base):

@@ -127,6 +127,7 @@ CASES = [
     Case("carnets.section", "GET", lambda w: C.format(**w) + "/doses?vue=maladies", carnet_route(200)),
     Case("carnets.section", "GET", lambda w: C.format(**w) + "/partage", carnet_route(200)),
     Case("carnets.section", "GET", lambda w: C.format(**w) + "/historique?page=2", carnet_route(200)),
+    Case("carnets.printable", "GET", lambda w: C.format(**w) + "/imprimer", carnet_route(200)),
     Case("carnets.new_dose", "GET", lambda w: C.format(**w) + "/doses/nouvelle", carnet_route(200)),
     # The header alone is for htmx; a plain request is sent to the carnet.
     Case("carnets.summary", "GET", lambda w: C.format(**w) + "/resume", carnet_route(303)),

@@ -76,6 +76,15 @@ def section(public_id: str, section: str):
     return sections.show(carnet, section, request.args)
 
 
+@bp.get("/carnets/<public_id>/imprimer")
+@login_required
+def printable(public_id: str):
+    """Show the whole carnet as one record to print (identity, status, doses by disease)."""
+    carnet = get_carnet(public_id)
+    record_read(carnet, current_user)
+    return render("carnets/print.html", **sections.printable(carnet))
+
+
 @bp.get("/carnets/<public_id>/resume")
 @login_required
 def summary(public_id: str):

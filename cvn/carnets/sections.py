@@ -85,6 +85,15 @@ def history(carnet: Carnet, page: int) -> dict:
     return dict(revisions=services.revisions(carnet), trail=trail_page(carnet, page))
 
 
+def printable(carnet: Carnet) -> dict:
+    """Return the print view's context: header, status and doses by disease, read-only, from one load of the doses."""
+    doses = services.live_doses(carnet)
+    context, recommendations = status_part(carnet, doses)
+    return {**base(carnet), **header(carnet, doses, recommendations), **context,
+            **doses_part(carnet, doses, "maladies"), "section": "imprimer", "editable": set(),
+            "may_validate": False}
+
+
 def page(carnet: Carnet, section: str, status: int = 200, loaded: list[Dose] | None = None, **context):
     """Render a section: the full page (header, main action, tabs, section) or, for htmx, the section alone."""
     recommendations = context.pop("_recommendations", None)

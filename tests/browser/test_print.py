@@ -66,3 +66,30 @@ def test_a_childs_carnet_of_20_doses_prints_on_at_most_two_a4_pages(live_server,
                 assert absent not in printed, f"{view}: {absent!r} printed"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("who", ["owner", "pro"])
+def test_the_print_view_holds_the_whole_record_on_at_most_two_a4_pages(live_server, browser, big_carnet, who):
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+    try:
+        page = context.new_page()
+        log_in_ui(page, live_server, big_carnet[who])
+        page.goto(live_server.url + f"/carnets/{big_carnet['carnet'].public_id}")
+        page.get_by_role("link", name="Imprimer le carnet").click()
+        page.wait_for_url("**/imprimer")
+        pdf = page.pdf(format="A4", print_background=False)
+        (SCREENSHOTS / f"print-{who}-carnet.pdf").write_bytes(pdf)
+        reader = PdfReader(io.BytesIO(pdf))
+        printed = "\n".join(p.extract_text() for p in reader.pages)
+        assert len(reader.pages) <= 2, f"{len(reader.pages)} pages"
+        # Identity, the status, and every dose with its date and who recorded it, on one printout.
+        assert "Inès" in printed and "MOREAU" in printed.upper() and "imprimé le" in printed
+        assert "Statut vaccinal" in printed and "Hépatite A" in printed and "en retard" in printed
+        for product, on in DOSES:
+            assert product.split()[0] in printed
+        assert printed.count("Martin") >= 20
+        for absent in ("Se déconnecter", "Enregistrer une dose", "Déclarer une dose", "Corriger", "Exporter",
+                       "Imprimer le carnet", "Retour au carnet"):
+            assert absent not in printed, f"{absent!r} printed"
+    finally:
+        context.close()

@@ -122,7 +122,7 @@ def _headers(target: Target, cookies: dict[str, str]) -> dict[str, str]:
 
 
 def run(url: str, scale: float = 1.0, seconds: float = 5.0, rounds: int = 3, targets=None,
-        outdir: Path | None = None, readme: Path | None = None) -> dict:
+        outdir: Path | None = None, readme: Path | None = None, name: str = "web") -> dict:
     """Seed if needed, serve with gunicorn, load every target; write and return the results."""
     from urllib.parse import urlencode
 
@@ -171,7 +171,7 @@ def run(url: str, scale: float = 1.0, seconds: float = 5.0, rounds: int = 3, tar
                "targets": measured}
     results["goals"] = {k: {"goal": g, "met": m} for k, (g, m) in goals(results).items()}
     if outdir is not None:
-        webreport.write(results, outdir, readme)
+        webreport.write(results, outdir, readme, name)
     return results
 
 
@@ -205,15 +205,32 @@ def main() -> None:
     url = os.environ.get("CVN_BENCH_WEB_DATABASE_URL", "").strip()
     seconds = float(os.environ.get("CVN_BENCH_WEB_SECONDS", "5"))
     here = Path(__file__).resolve().parent
+    targets, out = selected(os.environ.get("CVN_BENCH_WEB_TARGETS", ""))
+    # A selection writes its own files (web-<keys>.json/.md) and leaves the README's full table alone.
+    readme = ROOT / "README.md" if targets is None else None
     if url:
         from cvn.config import normalize_database_url
 
-        run(normalize_database_url(url), 1.0, seconds, outdir=here / "results", readme=ROOT / "README.md")
+        run(normalize_database_url(url), 1.0, seconds, targets=targets, outdir=here / "results", readme=readme,
+            name=out)
         return
     scale = float(os.environ.get("CVN_BENCH_WEB_SCALE", "0.1"))
     with tempfile.TemporaryDirectory() as tmp:
         print(f"  SQLite, échelle {scale} (CVN_BENCH_WEB_DATABASE_URL=postgresql://… pour la mesure régionale)")
-        run(f"sqlite:///{tmp}/bench_web.sqlite3", scale, seconds, outdir=here / "results", readme=ROOT / "README.md")
+        run(f"sqlite:///{tmp}/bench_web.sqlite3", scale, seconds, targets=targets, outdir=here / "results",
+            readme=readme, name=out)
+
+
+def selected(keys: str) -> tuple[list[Target] | None, str]:
+    """Return the targets named in ``keys`` (comma-separated, e.g. ``pro_carnet,owner_carnet``) and the
+    results' file name; no keys: every target (None) and ``web``."""
+    wanted = [k.strip() for k in keys.split(",") if k.strip()]
+    if not wanted:
+        return None, "web"
+    unknown = set(wanted) - {t.key for t in TARGETS}
+    if unknown:
+        raise SystemExit(f"cibles inconnues : {', '.join(sorted(unknown))} (voir TARGETS dans bench/bench_web.py)")
+    return [t for t in TARGETS if t.key in wanted], "web-" + "-".join(wanted)
 
 
 if __name__ == "__main__":

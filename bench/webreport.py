@@ -49,12 +49,13 @@ def _short(path: str) -> str:
     return re.sub(r"/carnets/[^/?]+", "/carnets/…", path)
 
 
-def write(results: dict, outdir: Path, readme: Path | None = None) -> None:
-    """Write web.json and web.md into ``outdir``; refresh the README's table between its markers."""
+def write(results: dict, outdir: Path, readme: Path | None = None, name: str = "web") -> None:
+    """Write ``name``.json and ``name``.md into ``outdir``; refresh the README's table between its markers."""
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "web.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (outdir / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
     table = markdown(results)
-    (outdir / "web.md").write_text(table, encoding="utf-8")
+    (outdir / f"{name}.md").write_text(table, encoding="utf-8")
     if readme is not None and readme.exists():
         text = readme.read_text(encoding="utf-8")
         if BEGIN in text and END in text:

@@ -19,11 +19,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     finish(app.config)
 
-    from cvn import access, extensions, inputs, logs, security, sessions, templating
+    from cvn import access, dbpool, extensions, inputs, logs, security, sessions, templating
     from cvn.auth import account_routes, methods_routes  # noqa: F401  (routes on the auth blueprint)
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
 
     extensions.db.init_app(app)
+    dbpool.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"),
                                 render_as_batch=True)
     sessions.init_app(app)

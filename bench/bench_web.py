@@ -188,7 +188,8 @@ def _send(port: int, method: str, path: str, headers: dict, body: str) -> tuple[
 
 def _summary(target: Target, path: str, floors: list[dict], loads: list[dict], size: int) -> dict:
     med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
-    floor_rps, rps = med(floors, "rps"), med(loads, "rps")
+    # Rounded first, so the ratio is the one a reader computes from the figures shown beside it.
+    floor_rps, rps = round(med(floors, "rps"), 1), round(med(loads, "rps"), 1)
     return {"label": target.label, "method": target.method, "path": path, "htmx": target.htmx,
             "connections": target.connections, "rps": round(rps, 1), "floor_rps": round(floor_rps, 1),
             "ratio": round(rps / floor_rps, 4) if floor_rps else 0.0,
@@ -206,16 +207,33 @@ def main() -> None:
     url = os.environ.get("CVN_BENCH_WEB_DATABASE_URL", "").strip()
     seconds = float(os.environ.get("CVN_BENCH_WEB_SECONDS", "5"))
     here = Path(__file__).resolve().parent
+    targets, out = selected(os.environ.get("CVN_BENCH_WEB_TARGETS", ""))
+    # A selection writes its own files (web-<keys>.json/.md) and leaves the README's full table alone.
+    readme = ROOT / "README.md" if targets is None else None
     if url:
         from cvn.config import normalize_database_url
 
-        run(normalize_database_url(url), 1.0, seconds, outdir=here / "results", readme=ROOT / "README.md")
+        run(normalize_database_url(url), 1.0, seconds, targets=targets, outdir=here / "results", readme=readme,
+            name=out)
         return
     scale = float(os.environ.get("CVN_BENCH_WEB_SCALE", "0.1"))
     with tempfile.TemporaryDirectory() as tmp:
         print(f"  SQLite, échelle {scale} (CVN_BENCH_WEB_DATABASE_URL=postgresql://… pour la mesure régionale)")
         # Beside the regional results, never over them nor in the README.
-        run(f"sqlite:///{tmp}/bench_web.sqlite3", scale, seconds, outdir=here / "results", name="web-sqlite")
+        run(f"sqlite:///{tmp}/bench_web.sqlite3", scale, seconds, targets=targets, outdir=here / "results",
+            name=out.replace("web", "web-sqlite", 1))
+
+
+def selected(keys: str) -> tuple[list[Target] | None, str]:
+    """Return the targets named in ``keys`` (comma-separated, e.g. ``pro_carnet,owner_carnet``) and the
+    results' file name; no keys: every target (None) and ``web``."""
+    wanted = [k.strip() for k in keys.split(",") if k.strip()]
+    if not wanted:
+        return None, "web"
+    unknown = set(wanted) - {t.key for t in TARGETS}
+    if unknown:
+        raise SystemExit(f"cibles inconnues : {', '.join(sorted(unknown))} (voir TARGETS dans bench/bench_web.py)")
+    return [t for t in TARGETS if t.key in wanted], "web-" + "-".join(wanted)
 
 
 if __name__ == "__main__":

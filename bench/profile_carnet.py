@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--htmx", action="store_true", help="as an htmx request (the fragment)")
     parser.add_argument("--path", default=None, help="another page than carnet 1")
     parser.add_argument("-n", type=int, default=20)
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime …")
+    parser.add_argument("--lines", type=int, default=35, help="profile lines printed")
     args = parser.parse_args()
     url = normalize_database_url(os.environ.get("CVN_BENCH_WEB_DATABASE_URL",
                                                 "postgresql://postgres@127.0.0.1:5432/bench_web"))
@@ -91,7 +93,7 @@ def main() -> None:
     for text, times in sorted(statements.items(), key=lambda kv: -sum(kv[1]))[:12]:
         print(f"  {sum(times) * 1000 / args.n:7.2f}  ×{len(times) / args.n:<4.0f} {text}")
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.lines)
     print("\n" + out.getvalue())
 
 

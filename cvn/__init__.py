@@ -21,11 +21,12 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config.get("CVN_STATIC_FOLDER"):
         app.static_folder = str(app.config["CVN_STATIC_FOLDER"])
 
-    from cvn import access, extensions, inputs, logs, offline, security, sessions, static_files, templating
+    from cvn import access, dbpool, extensions, inputs, logs, offline, security, sessions, static_files, templating
     from cvn.auth import account_routes, methods_routes  # noqa: F401  (routes on the auth blueprint)
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
 
     extensions.db.init_app(app)
+    dbpool.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"),
                                 render_as_batch=True)
     sessions.init_app(app)

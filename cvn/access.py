@@ -41,6 +41,10 @@ def needs_second_factor(user) -> bool:
         cache[key] = _needs_second_factor(user)
     return cache[key]
 
+def know_second_factor(environ: dict, user, enrolled: bool) -> None:
+    """Keep for this request whether the account needs a second factor, read with its session (no query)."""
+    environ.setdefault(_CACHE, {})[("second_factor", user.id)] = _needs_second_factor(user, enrolled)
+
 #: What a professional without a second factor may still open: the account pages and the app shell.
 OPEN_WITHOUT_SECOND_FACTOR = {"static", "main.home", "main.manifest", "main.service_worker", "main.offline",
                               "main.health", "pro.pending", "portability.verify", "privacy.privacy",
@@ -165,19 +169,39 @@ class Permissions:
 NOBODY = Permissions(None, None, False)
 
 
-def _compute(user, carnet: Carnet) -> Permissions:
-    """Ask the database once: the open access of a professional, or the open ownership of a patient."""
+def _grant(user, carnet_id):
+    """Return the query of what opens the carnet to the user: a professional's open access, a patient's
+    open ownership (their id), or None when nothing can."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_verified_professional:
+        return select(Access.id).where(Access.carnet_id == carnet_id, Access.professional_id == user.id,
+                                       Access.open)
+    if user.is_patient:
+        return select(Ownership.id).where(Ownership.carnet_id == carnet_id, Ownership.user_id == user.id,
+                                          Ownership.open)
+    return None
+
+
+def _permissions_from(user, granted: int | None) -> Permissions:
+    """Turn what :func:`_grant` found into the user's permissions."""
     if not getattr(user, "is_authenticated", False):
         return NOBODY
-    access_id = None
-    owner = False
     if user.is_verified_professional:
-        access_id = db.session.scalar(select(Access.id).where(
-            Access.carnet_id == carnet.id, Access.professional_id == user.id, Access.open))
-    elif user.is_patient:
-        owner = db.session.scalar(select(Ownership.id).where(
-            Ownership.carnet_id == carnet.id, Ownership.user_id == user.id, Ownership.open)) is not None
-    return Permissions(user.id, access_id, owner)
+        return Permissions(user.id, granted, False)
+    return Permissions(user.id, None, user.is_patient and granted is not None)
+
+
+def _compute(user, carnet: Carnet) -> Permissions:
+    """Ask the database once: the open access of a professional, or the open ownership of a patient."""
+    grant = _grant(user, carnet.id)
+    return _permissions_from(user, db.session.scalar(grant) if grant is not None else None)
+
+
+def _remember(user, carnet: Carnet, perms: Permissions) -> None:
+    cache = _request_cache()
+    if cache is not None:
+        cache[("carnet", getattr(user, "id", None), carnet.id)] = perms
 
 
 def permissions(user, carnet: Carnet) -> Permissions:
@@ -253,10 +277,16 @@ def get_carnet(public_id: str) -> Carnet:
     """
     if needs_second_factor(current_user):
         abort(_to_enrolment())
-    carnet = db.session.scalar(select(Carnet).where(Carnet.public_id == public_id))
-    if carnet is None:
+    # One statement: the carnet and what opens it to the user (their access or ownership).
+    grant = _grant(current_user, Carnet.id)
+    columns = [Carnet] if grant is None else [Carnet, grant.limit(1).scalar_subquery()]
+    row = db.session.execute(select(*columns).where(Carnet.public_id == public_id)).first()
+    if row is None:
         abort(404)
-    if not permissions(current_user, carnet).read:
+    carnet = row[0]
+    perms = _permissions_from(current_user, row[1] if grant is not None else None)
+    _remember(current_user, carnet, perms)
+    if not perms.read:
         ended = _ended_for(current_user, carnet)
         if ended is not None:
             raise ended

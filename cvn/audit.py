@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import after_this_request, has_request_context
 from sqlalchemy import and_, exists, insert, literal, select
 from sqlalchemy.orm import selectinload
 
@@ -32,8 +33,10 @@ def audit(carnet: Carnet, actor: User | None, action: str, **detail) -> AuditEve
 def record_read(carnet: Carnet, actor: User) -> None:
     """Write a read event (one per account and carnet within READ_WINDOW) and commit it.
 
-    One INSERT … SELECT … WHERE NOT EXISTS statement; the commit keeps the
-    carnet and the account loaded (no re-select to render the page).
+    One INSERT … SELECT … WHERE NOT EXISTS statement. In a request the commit
+    comes once the answer is built (before it is sent, so nothing is shown
+    unaudited), and the page's own reads share its transaction; it keeps the
+    carnet and the account loaded. A request that fails records no read.
     """
     now = utcnow()
     recent = exists().where(and_(AuditEvent.carnet_id == carnet.id, AuditEvent.actor_id == actor.id,
@@ -42,12 +45,22 @@ def record_read(carnet: Carnet, actor: User) -> None:
                      literal("carnet.read")).where(~recent)
     session = db.session()
     session.execute(insert(AuditEvent).from_select(["carnet_id", "actor_id", "at", "action"], columns))
+    if has_request_context():
+        after_this_request(_commit_read)
+    else:
+        _commit_read()
+
+
+def _commit_read(response=None):
+    """Commit the read event, keeping what the session holds loaded; hand the response on."""
+    session = db.session()
     keep = session.expire_on_commit
     session.expire_on_commit = False
     try:
         session.commit()
     finally:
         session.expire_on_commit = keep
+    return response
 
 
 @dataclass

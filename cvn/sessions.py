@@ -48,6 +48,8 @@ from sqlalchemy import delete, select, update
 from werkzeug.datastructures import CallbackDict
 
 from cvn import csrf_cookie
+from cvn.access import know_second_factor
+from cvn.auth.factors import enrolled_factor
 from cvn.clock import utcnow
 from cvn.csrf_cookie import LIGHT_KEYS, csrf_cookie_name
 from cvn.errors import DATABASE_DOWN, database_unavailable
@@ -131,6 +133,8 @@ class ServerSession(CallbackDict, SessionMixin):
         self.unavailable: BaseException | None = None
         #: The CSRF secret the signed cookie brought (a visitor's session without a row).
         self.light_token: str | None = None
+        #: The account read with the row (see ``_load``), kept loaded for the request.
+        self.account: User | None = None
 
 
 def bind(user: User, method: str, device_id: int | None = None) -> None:
@@ -180,13 +184,21 @@ class ServerSessionInterface(SessionInterface):
         expired = None
         if raw and len(raw) <= 100:
             key_hash = hash_token(raw)
-            row = db.session.execute(select(WebSession.__table__).where(
-                WebSession.key_hash == key_hash)).first()
+            # One statement: the row, its account (Flask-Login then finds it loaded) and
+            # whether that account has a second factor (the access policy asks every request).
+            row = db.session.execute(
+                select(WebSession.__table__, User, enrolled_factor(WebSession.user_id).label("enrolled"))
+                .outerjoin(User, User.id == WebSession.user_id)
+                .where(WebSession.key_hash == key_hash)).first()
             if row is not None and alive(row, now):
                 data = _open(raw, key_hash, row.data)
                 if data is not None:
+                    if row.User is not None:
+                        know_second_factor(req.environ, row.User, bool(row.enrolled))
                     opened = ServerSession(data, sid=row.id, raw=raw, user_id=row.user_id)
                     opened.touch = now - row.last_seen_at >= TOUCH_EVERY
+                    #: Held so the identity map keeps it for Flask-Login's loader (weakly referenced there).
+                    opened.account = row.User
                     return opened
             expired = row.id if row is not None else None
         light = csrf_cookie.read(app, req)

@@ -63,18 +63,27 @@ def passkeys_of(user: User) -> list[Passkey]:
                                    .order_by(Passkey.created_at, Passkey.id)))
 
 
-def has_second_factor(user: User) -> bool:
-    """Tell whether the account logs in with more than its password (a passkey counts)."""
+def enrolled_factor(user_id):
+    """Return the SQL test "this account has an authenticator app or a passkey" (for one query to embed)."""
+    return exists().where(TotpCredential.user_id == user_id) | exists().where(Passkey.user_id == user_id)
+
+
+def has_second_factor(user: User, enrolled: bool | None = None) -> bool:
+    """Tell whether the account logs in with more than its password (a passkey counts).
+
+    ``enrolled``: :func:`enrolled_factor` already read with the account (no query then).
+    """
     if user.email_code_enabled_at is not None:
         return True
-    return bool(db.session.scalar(select(
-        exists().where(TotpCredential.user_id == user.id) | exists().where(Passkey.user_id == user.id))))
+    if enrolled is not None:
+        return enrolled
+    return bool(db.session.scalar(select(enrolled_factor(user.id))))
 
 
-def needs_second_factor(user) -> bool:
+def needs_second_factor(user, enrolled: bool | None = None) -> bool:
     """Tell whether a verified professional still has to add a second factor (or a passkey)."""
     return bool(getattr(user, "is_authenticated", False) and user.is_verified_professional
-                and not has_second_factor(user))
+                and not has_second_factor(user, enrolled))
 
 
 def login_methods(user: User) -> list[str]:

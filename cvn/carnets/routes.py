@@ -93,7 +93,7 @@ def summary(public_id: str):
     if not wants_fragment():
         return see_other("carnets.show", public_id=carnet.public_id)
     record_read(carnet, current_user)  # a read like any other (the same consultation: no new event)
-    doses = services.live_doses(carnet)
+    doses = services.live_doses(carnet, people=False)
     return render("carnets/show.html", block="carnet_header", **sections.base(carnet),
                   **sections.header(carnet, doses))
 

@@ -99,7 +99,7 @@ def page(carnet: Carnet, section: str, status: int = 200, loaded: list[Dose] | N
     recommendations = context.pop("_recommendations", None)
     context = {**base(carnet), "section": section, **context}
     if not wants_fragment():
-        doses = services.live_doses(carnet) if loaded is None else loaded
+        doses = services.live_doses(carnet, people=False) if loaded is None else loaded
         context.update(header(carnet, doses, recommendations))
     return render("carnets/show.html", block="carnet_body", status=status, **context)
 
@@ -108,7 +108,7 @@ def show(carnet: Carnet, section: str, args, status: int = 200, **extra):
     """Build one section's own context and render it (the header reuses the doses it loaded)."""
     doses = None
     if section == "statut":
-        doses = services.live_doses(carnet)
+        doses = services.live_doses(carnet, people=False)  # the status counts doses, names nobody
         context, recommendations = status_part(carnet, doses)
         context["_recommendations"] = recommendations
     elif section == "doses":

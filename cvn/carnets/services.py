@@ -189,15 +189,17 @@ def delete_dose(user: User, carnet: Carnet, dose: Dose, reason: str) -> None:
     db.session.commit()
 
 
-def live_doses(carnet: Carnet) -> list[Dose]:
+def live_doses(carnet: Carnet, people: bool = True) -> list[Dose]:
     """Return the carnet's doses (not deleted), oldest first, with who recorded and validated them.
 
-    One query whatever the number of doses (the accounts are joined).
+    One query whatever the number of doses (the accounts are joined). ``people=False``: without
+    the accounts, for the status and the header, which only count and evaluate the doses.
     """
-    return list(db.session.scalars(
-        select(Dose).where(Dose.carnet_id == carnet.id, Dose.deleted_at.is_(None))
-        .options(joinedload(Dose.recorded_by), joinedload(Dose.validated_by))
-        .order_by(Dose.administered_on, Dose.id)))
+    query = (select(Dose).where(Dose.carnet_id == carnet.id, Dose.deleted_at.is_(None))
+             .order_by(Dose.administered_on, Dose.id))
+    if people:
+        query = query.options(joinedload(Dose.recorded_by), joinedload(Dose.validated_by))
+    return list(db.session.scalars(query))
 
 
 def doses_by_disease(doses: list[Dose]) -> list[tuple[str, list[Dose]]]:

@@ -165,8 +165,9 @@ def test_reissuing_past_the_e_mail_limit_changes_nothing(carnet, pro, owner, clo
         services.create_invitation(owner, carnet, PROFESSIONAL, EMAIL, "docteur@exemple.fr")
     with pytest.raises(services.TooManyInvitations):
         services.reissue(owner, first)
+    assert first.revoked_at is None, "checked before anything changes"
     db.session.rollback()
-    assert first.revoked_at is None and count(Invitation, Invitation.email == "docteur@exemple.fr") == 5
+    assert count(Invitation, Invitation.email == "docteur@exemple.fr") == 5
 
 
 # --- Who may claim ----------------------------------------------------------------------
@@ -198,7 +199,7 @@ def test_only_a_pending_invitation_can_be_claimed(carnet, pro, clock, create_pat
         db.session.commit()
     with pytest.raises(services.ClaimError) as refused:
         services.claim(invitation, create_patient(), BIRTH, True)
-    assert refused.value.kind == state
+    assert refused.value.kind == state and refused.value.invitation is invitation
     assert count(Ownership) == 0
 
 
@@ -206,7 +207,8 @@ def test_a_claim_needs_the_attestation(carnet, pro, create_patient):
     invitation, _ = services.create_invitation(pro, carnet, HOLDER, QR)
     with pytest.raises(services.ClaimError) as refused:
         services.claim(invitation, create_patient(), BIRTH, False)
-    assert refused.value.kind == "not_attested" and invitation.used_at is None and count(Ownership) == 0
+    assert refused.value.kind == "not_attested" and refused.value.invitation is invitation
+    assert invitation.used_at is None and count(Ownership) == 0
 
 
 # --- Wrong birth dates ------------------------------------------------------------------
@@ -218,10 +220,13 @@ def test_each_wrong_birth_date_counts_and_the_fifth_locks(carnet, pro, clock, cr
         with pytest.raises(services.WrongBirthDate) as wrong:
             services.claim(invitation, patient, BIRTH + timedelta(days=1), True)
         assert wrong.value.kind == "wrong_birth_date" and wrong.value.remaining == 5 - n
+        assert wrong.value.invitation is invitation
+        assert actions(carnet)[-1] == ("claim.wrong_birth_date", {"invitation": invitation.id})
         assert invitation.failed_attempts == n and invitation.locked_at is None
     with pytest.raises(services.ClaimError) as locked:
         services.claim(invitation, patient, BIRTH - timedelta(days=1), True)
     assert type(locked.value) is services.ClaimError and locked.value.kind == "locked"
+    assert locked.value.invitation is invitation
     assert invitation.failed_attempts == 5 and invitation.locked_at == clock()
     assert [a for a, _ in actions(carnet)][-6:] == ["claim.wrong_birth_date"] * 5 + ["invitation.locked"]
     assert actions(carnet)[-1][1] == {"invitation": invitation.id}
@@ -237,6 +242,8 @@ def test_the_first_claim_makes_an_owner_and_revokes_the_other_hand_overs(carnet,
     other, _ = services.create_invitation(pro, carnet, HOLDER, LINK)
     expired, _ = services.create_invitation(pro, carnet, HOLDER, LINK)
     expired.expires_at = clock() + timedelta(minutes=1)
+    ends_now, _ = services.create_invitation(pro, carnet, HOLDER, LINK)
+    ends_now.expires_at = clock() + timedelta(minutes=2)
     db.session.commit()
     clock.advance(minutes=2)
     mother = create_patient()
@@ -245,7 +252,7 @@ def test_the_first_claim_makes_an_owner_and_revokes_the_other_hand_overs(carnet,
     ownership = db.session.scalar(select(Ownership))
     assert (ownership.carnet_id, ownership.user_id, ownership.since, ownership.invitation_id) == (
         carnet.id, mother.id, clock(), invitation.id)
-    assert other.revoked_at == clock() and expired.revoked_at is None
+    assert other.revoked_at == clock() and expired.revoked_at is None and ends_now.revoked_at is None
     assert actions(carnet)[-2:] == [("carnet.claim", {"invitation": invitation.id}),
                                     ("invitation.revoke", {"invitation": other.id, "reason": "owner_consent"})]
     assert count(OutboxMessage) == 0, "nobody else to tell"
@@ -299,18 +306,72 @@ def test_a_hand_over_from_before_the_first_claim_needs_consent(carnet, pro, crea
     db.session.commit()
     with pytest.raises(services.ClaimError) as refused:
         services.claim(early, create_patient(), BIRTH, True)
-    assert refused.value.kind == "owner_consent" and count(Ownership) == 1
+    assert refused.value.kind == "owner_consent" and refused.value.invitation is early
+    assert count(Ownership) == 1
 
 
-def test_a_claim_that_loses_the_race_changes_nothing(carnet, pro, clock, create_patient):
-    """Another claim consumed the invitation after this one read it: the conditional update finds nothing."""
+@pytest.mark.parametrize("lost_to", ["used", "revoked", "locked", "expired"])
+def test_a_claim_that_loses_the_race_changes_nothing(carnet, pro, clock, create_patient, lost_to):
+    """Another request changed the invitation after this claim read it: the conditional update finds nothing."""
     winner, loser = create_patient(), create_patient()
     invitation, _ = services.create_invitation(pro, carnet, HOLDER, QR)
     assert invitation.used_at is None, "this session read it pending"
     table = Invitation.__table__
+    change = {"used": {"used_at": clock(), "used_by_id": winner.id}, "revoked": {"revoked_at": clock()},
+              "locked": {"locked_at": clock()}, "expired": {"expires_at": clock()}}[lost_to]
     with db.engine.begin() as other_session:
-        other_session.execute(table.update().where(table.c.id == invitation.id)
-                              .values(used_at=clock(), used_by_id=winner.id))
+        other_session.execute(table.update().where(table.c.id == invitation.id).values(**change))
     with pytest.raises(services.ClaimError) as lost:
         services.claim(invitation, loser, BIRTH, True)
-    assert lost.value.kind == "used" and count(Ownership) == 0 and invitation.used_by_id == winner.id
+    assert lost.value.kind == lost_to and lost.value.invitation is invitation
+    assert count(Ownership) == 0 and count(AuditEvent, AuditEvent.action == "carnet.claim") == 0
+
+
+def test_the_same_account_claiming_through_two_links_at_once_gets_one_ownership(carnet, pro, owner, monkeypatch,
+                                                                                create_patient):
+    """The other link's claim committed between this claim's owner check and its commit: the unique index says no."""
+    father = create_patient(first_name="Marc")
+    first, _ = services.create_invitation(owner, carnet, HOLDER, QR)
+    second, _ = services.create_invitation(owner, carnet, HOLDER, LINK)
+    services.claim(first, father, BIRTH, True)
+    real = services.is_owner
+    monkeypatch.setattr(services, "is_owner", lambda user, c: False if user.id == father.id else real(user, c))
+    with pytest.raises(services.ClaimError) as refused:
+        services.claim(second, father, BIRTH, True)
+    assert refused.value.kind == "used" and refused.value.invitation is second
+    db.session.refresh(second)
+    assert second.used_at is None and count(Ownership, Ownership.user_id == father.id) == 1
+
+
+# --- E-mail limits --------------------------------------------------------------------------
+
+def test_one_account_sends_at_most_20_e_mailed_invitations_an_hour(carnet, pro, owner, clock):
+    services.create_invitation(owner, carnet, PROFESSIONAL, QR)  # other channels do not count
+    for n in range(services.PER_SENDER):
+        services.create_invitation(owner, carnet, PROFESSIONAL, EMAIL, f"docteur{n}@exemple.fr")
+        if n == 0:
+            clock.advance(minutes=1)
+    with pytest.raises(services.TooManyInvitations) as refused:
+        services.create_invitation(owner, carnet, PROFESSIONAL, EMAIL, "encore@exemple.fr")
+    assert refused.value.message == (
+        "Vous avez envoyé 20 invitations par e-mail en une heure : c’est le maximum. "
+        "Réessayez un peu plus tard, ou partagez par QR code ou par lien à copier.")
+    clock.advance(minutes=59)  # the first is now exactly an hour old: it no longer counts
+    services.create_invitation(owner, carnet, PROFESSIONAL, EMAIL, "encore@exemple.fr")
+
+
+def test_one_address_receives_at_most_5_invitations_a_day_whoever_sends_them(carnet, pro, owner, clock,
+                                                                             create_patient):
+    other = create_patient()
+    services.create_invitation(owner, carnet, PROFESSIONAL, LINK, "docteur@exemple.fr")  # not e-mailed
+    for n in range(services.PER_RECIPIENT):
+        services.create_invitation(owner, carnet, PROFESSIONAL, EMAIL, "docteur@exemple.fr")
+        if n == 0:
+            clock.advance(hours=1)
+    with pytest.raises(services.TooManyInvitations) as refused:
+        services.check_email_limits(other, " Docteur@Exemple.fr ")
+    assert refused.value.message == (
+        "Cette adresse a déjà reçu 5 invitations aujourd’hui : c’est le maximum. "
+        "Réessayez demain, ou partagez par QR code ou par lien à copier.")
+    clock.advance(hours=23)  # the first is a day old
+    services.check_email_limits(other, "docteur@exemple.fr")

@@ -206,11 +206,12 @@ def test_development_settings_are_relaxed_only_where_it_is_safe(tmp_path, monkey
     assert config["PREFERRED_URL_SCHEME"] == "http" and config["CVN_OUTBOX_KEY"] == ""
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert from_env({"CVN_INSTANCE_PATH": str(tmp_path), "CVN_ENV": "staging"})["SESSION_COOKIE_SECURE"] is False
-    monkeypatch.setenv("CVN_RATELIMIT_ENABLED", " Non ")
-    assert from_env({"CVN_INSTANCE_PATH": str(tmp_path)})["RATELIMIT_ENABLED"] is False
+    env = {"CVN_INSTANCE_PATH": str(tmp_path)}
+    assert from_env({**env, "CVN_RATELIMIT_ENABLED": " Non "})["RATELIMIT_ENABLED"] is False
     for yes in ("1", "true", "YES", "on", " oui "):
-        monkeypatch.setenv("CVN_RATELIMIT_ENABLED", yes)
-        assert from_env({"CVN_INSTANCE_PATH": str(tmp_path)})["RATELIMIT_ENABLED"] is True
+        assert from_env({**env, "CVN_RATELIMIT_ENABLED": yes})["RATELIMIT_ENABLED"] is True
+    monkeypatch.setenv("CVN_RATELIMIT_ENABLED", "0")
+    assert from_env(env)["RATELIMIT_ENABLED"] is True, "the environment given, not the process's, decides"
 
 
 def test_the_development_secret_is_read_from_the_instance_folder(tmp_path, monkeypatch):

@@ -237,3 +237,10 @@ def test_finish_hides_sql_parameters_unless_development_is_said():
     chosen = {"CVN_ENV": "development", "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True}}
     finish(chosen)
     assert chosen["SQLALCHEMY_ENGINE_OPTIONS"] == {"hide_parameters": True}, "an explicit choice stays"
+
+
+def test_development_with_a_secret_given_still_makes_the_database_folder(tmp_path):
+    folder = tmp_path / "a" / "b"
+    config = from_env({"CVN_INSTANCE_PATH": str(folder), "CVN_SECRET_KEY": "given"})
+    assert config["SECRET_KEY"] == "given" and not (folder / "secret_key").exists()
+    assert folder.is_dir() and config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{folder / 'cvn.sqlite3'}"

@@ -45,11 +45,13 @@ def test_owners_correct_only_their_own_doses_until_a_professional_validates_them
     assert all(access.can_edit_dose(pro, carnet, dose) for dose in (declared, rejected, validated))
 
 
-def test_a_professional_without_a_second_factor_is_led_to_enrolment_from_professional_pages(
-        client, create_professional):
+@pytest.mark.parametrize("path", ["/pro/", "/mes-carnets/", "/invitation"])
+def test_a_professional_without_a_second_factor_is_led_to_enrolment_from_every_other_page(
+        client, create_professional, path):
+    """Before any view runs: pages outside the professional space (a patient page, the claim form) too."""
     pro = create_professional(second_factor=False)
     assert client.post("/connexion", data={"email": pro.email, "password": PASSWORD}).status_code == 303
-    response = client.get("/pro/")
+    response = client.get(path)
     assert response.status_code == 303 and response.headers["Location"] == METHODS
 
 

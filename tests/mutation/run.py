@@ -43,7 +43,7 @@ def run_module(module: str, targets: list[report.Target], max_children: int) -> 
                "CVN_TEST_SQLITE_TEMPLATE": str(Path(tmp) / "migrated.sqlite3"),
                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         env.pop("CVN_TEST_DATABASE_URL", None)  # mutation runs on SQLite
-        print(f"== {module}: {len(tests)} test files", flush=True)
+        print(f"== {module}: mutants of {len(targets)} target(s) against {len(tests)} test files or tests", flush=True)
         subprocess.run(["mutmut", "run", "--max-children", str(max_children), *patterns(targets)], cwd=ROOT, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 

@@ -375,3 +375,69 @@ def test_one_address_receives_at_most_5_invitations_a_day_whoever_sends_them(car
         "Réessayez demain, ou partagez par QR code ou par lien à copier.")
     clock.advance(hours=23)  # the first is a day old
     services.check_email_limits(other, "docteur@exemple.fr")
+
+
+def test_the_sender_limit_counts_this_account_s_invitations_only(carnet, pro, owner, create_patient):
+    other_parent = create_patient()
+    services.claim(services.create_invitation(owner, carnet, HOLDER, QR)[0], other_parent, BIRTH, True)
+    for n in range(services.PER_SENDER):
+        services.create_invitation(other_parent, carnet, PROFESSIONAL, EMAIL, f"docteur{n}@exemple.fr")
+    services.check_email_limits(owner, "autre@exemple.fr")  # the other parent's twenty do not count
+
+
+def test_a_revocation_is_audited_under_its_author(carnet, pro):
+    invitation, _ = services.create_invitation(pro, carnet, HOLDER, QR)
+    services.revoke(pro, invitation)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "invitation.revoke"))
+    assert event.actor_id == pro.id and event.carnet_id == carnet.id
+
+
+# --- What the lists show ------------------------------------------------------------------
+
+def test_owned_carnets_are_the_open_ownerships_youngest_first(pro, create_carnet, create_patient, clock):
+    parent, other = create_patient(), create_patient()
+    twin_a = create_carnet(pro, first_names="Alix", birth_date=date(2023, 5, 1))
+    twin_b = create_carnet(pro, first_names="Bea", birth_date=date(2023, 5, 1))
+    baby = create_carnet(pro, first_names="Léo", birth_date=date(2025, 1, 1))
+    elder = create_carnet(pro, first_names="Zoé", birth_date=date(2019, 1, 1))
+    left = create_carnet(pro, first_names="Ancien", birth_date=date(2024, 1, 1))
+    not_mine = create_carnet(pro, first_names="Autre", birth_date=date(2024, 6, 1))
+    # Ownerships made in another order than the carnets' ids.
+    for carnet in (elder, twin_b, baby, twin_a, left):
+        db.session.add(Ownership(carnet_id=carnet.id, user_id=parent.id))
+    db.session.add(Ownership(carnet_id=not_mine.id, user_id=other.id))
+    db.session.commit()
+    db.session.scalar(select(Ownership).where(Ownership.carnet_id == left.id)).ended_at = clock()
+    db.session.commit()
+    assert [c.first_names for c in services.owned_carnets(parent)] == ["Léo", "Alix", "Bea", "Zoé"]
+
+
+def test_sharing_states_say_owned_pending_until_or_not_shared(pro, clock, create_carnet, create_patient):
+    carnets = {name: create_carnet(pro, first_names=name) for name in
+               ("owned", "pending", "later", "revoked", "locked", "ends_now", "left", "bare")}
+    services.claim(services.create_invitation(pro, carnets["owned"], HOLDER, QR)[0], create_patient(), BIRTH, True)
+    pending, _ = services.create_invitation(pro, carnets["pending"], HOLDER, QR)
+    services.create_invitation(pro, carnets["later"], HOLDER, QR)
+    clock.advance(days=2)
+    later, _ = services.create_invitation(pro, carnets["later"], HOLDER, LINK)  # the latest expiry counts
+    for name, column in (("revoked", "revoked_at"), ("locked", "locked_at")):
+        invitation, _ = services.create_invitation(pro, carnets[name], HOLDER, QR)
+        setattr(invitation, column, clock())
+    ends_now, _ = services.create_invitation(pro, carnets["ends_now"], HOLDER, QR)
+    ends_now.expires_at = clock() + timedelta(hours=1)
+    # The holder claimed, then left: the used hand-over and the owners' invitation to a professional
+    # say nothing about the holder any more.
+    former = create_patient()
+    services.claim(services.create_invitation(pro, carnets["left"], HOLDER, QR)[0], former, BIRTH, True)
+    services.create_invitation(former, carnets["left"], PROFESSIONAL, QR)
+    db.session.scalar(select(Ownership).where(Ownership.user_id == former.id)).ended_at = clock()
+    db.session.commit()
+    clock.advance(hours=1)
+    states = services.sharing_states([c.id for c in carnets.values()])
+    kinds = {name: states[carnet.id].kind for name, carnet in carnets.items()}
+    assert kinds == {"owned": "owned", "pending": "pending", "later": "pending", "revoked": "not_shared",
+                     "locked": "not_shared", "ends_now": "not_shared", "left": "not_shared", "bare": "not_shared"}
+    assert states[carnets["pending"].id].until == pending.expires_at
+    assert states[carnets["later"].id].until == later.expires_at and later.expires_at.tzinfo is not None
+    assert states[carnets["bare"].id] == services.NOT_SHARED
+    assert services.sharing_states([]) == {}

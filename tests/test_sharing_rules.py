@@ -105,7 +105,7 @@ def test_e_mailed_invitations_say_who_sends_what(carnet, pro, owner):
 def test_find_knows_only_real_tokens(carnet, pro):
     invitation, raw = services.create_invitation(pro, carnet, HOLDER, QR)
     assert services.find(raw) is invitation
-    assert services.find("") is None and services.find(raw[:-1]) is None
+    assert services.find("") is None and services.find(None) is None and services.find(raw[:-1]) is None
     assert services.find(raw + "x" * 100) is None
 
 
@@ -441,3 +441,33 @@ def test_sharing_states_say_owned_pending_until_or_not_shared(pro, clock, create
     assert states[carnets["later"].id].until == later.expires_at and later.expires_at.tzinfo is not None
     assert states[carnets["bare"].id] == services.NOT_SHARED
     assert services.sharing_states([]) == {}
+
+
+def test_the_first_claim_revokes_only_this_carnet_s_hand_overs(pro, clock, create_carnet, create_patient):
+    carnet, sibling = create_carnet(pro, birth_date=BIRTH), create_carnet(pro, first_names="Soeur", birth_date=BIRTH)
+    # A former owner had invited a professional, then left the carnet.
+    former = create_patient()
+    services.claim(services.create_invitation(pro, carnet, HOLDER, QR)[0], former, BIRTH, True)
+    for_doctor, _ = services.create_invitation(former, carnet, PROFESSIONAL, LINK)
+    db.session.scalar(select(Ownership).where(Ownership.user_id == former.id)).ended_at = clock()
+    db.session.commit()
+    hand_over, _ = services.create_invitation(pro, carnet, HOLDER, QR)
+    sibling_hand_over, _ = services.create_invitation(pro, sibling, HOLDER, QR)
+    spare, _ = services.create_invitation(pro, carnet, HOLDER, LINK)
+    services.claim(hand_over, create_patient(), BIRTH, True)
+    assert spare.revoked_at == clock(), "the other hand-over of this carnet"
+    assert sibling_hand_over.revoked_at is None, "another carnet's hand-over is not this claim's business"
+    assert for_doctor.revoked_at is None, "an invitation to a professional is not a hand-over"
+
+
+def test_a_carnet_s_invitations_newest_first_by_target(carnet, pro, owner, clock):
+    holder_1, _ = services.create_invitation(owner, carnet, HOLDER, QR)
+    pro_1, _ = services.create_invitation(owner, carnet, PROFESSIONAL, QR)
+    clock.advance(minutes=1)
+    pro_2, _ = services.create_invitation(owner, carnet, PROFESSIONAL, LINK)
+    pro_3, _ = services.create_invitation(owner, carnet, PROFESSIONAL, LINK)  # same time: the later id first
+    first_hand_over = db.session.scalar(select(Invitation).where(Invitation.used_by_id == owner.id))
+    assert [i.id for i in services.invitations(carnet, PROFESSIONAL)] == [pro_3.id, pro_2.id, pro_1.id]
+    assert [i.id for i in services.invitations(carnet, HOLDER)] == [holder_1.id, first_hand_over.id]
+    assert [i.id for i in services.invitations(carnet)] == [pro_3.id, pro_2.id, pro_1.id, holder_1.id,
+                                                            first_hand_over.id]

@@ -54,7 +54,9 @@ def test_the_frozen_copy_holds_the_carnet_as_it_was(story, clock):
     refused = carnets.record_dose(mother, carnet, carnets.DoseInput("Bexsero", [], date(2024, 6, 10)))
     validation.reject(alpha, carnet, refused, "Aucune trace")
     clock.advance(days=3)
-    archive = archives.end_access(mother, carnet, access_of(alpha))
+    ended = access_of(alpha)
+    archive = archives.end_access(mother, carnet, ended)
+    assert archive.access_id == ended.id
     frozen = json.loads(archive.content)
     assert archive.content == archives.canonical(frozen) and archive.sha256 == archives.digest(archive.content)
     assert (archive.carnet_id, archive.professional_id, archive.ended_by_id, archive.frozen_at) == (

@@ -12,6 +12,7 @@ from cvn.alerts import services as alerts
 from cvn.extensions import db
 from cvn.models import (AlertSent, AlertSubscription, InvitationChannel, InvitationTarget, JobLock, OutboxMessage,
                         Ownership)
+from cvn.schedule.catalogue import disease_label
 from cvn.schedule.engine import Person
 from cvn.sharing import services as sharing
 
@@ -134,6 +135,15 @@ def test_each_subscribed_owner_gets_one_message_with_the_doses_in_date_order(app
         link = message.headers["List-Unsubscribe"].strip("<>")
         assert link.startswith("http://cvn.test/alertes/desabonnement/") and link in message.body_text
         assert message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert f"http://cvn.test/carnets/{carnet.public_id}" in message.body_text
+        # All due on the same day: listed by disease (code order), each once.
+        lines = [line for line in message.body_text.splitlines() if line.startswith("- ")]
+        assert lines == [f"- {disease_label(d)} (Dose 1{'/3' if d != 'rotavirus' else ''}) : à faire dès maintenant "
+                         "(depuis le 20 février 2026)" for d in sorted(TWO_MONTHS)]
+    # Each link stops this owner's alerts for this carnet, and no one else's.
+    father_link = messages[0].headers["List-Unsubscribe"].strip("<>")
+    assert alerts.unsubscribe_with(father_link.rsplit("/", 1)[1]).id == carnet.id
+    assert [s.user_id for s in db.session.scalars(select(AlertSubscription))] == [family["mother"].id]
     assert {tuple(k) for k in db.session.execute(select(AlertSent.carnet_id, AlertSent.disease))} == {
         (carnet.id, d) for d in TWO_MONTHS}
     subscription = db.session.scalar(select(AlertSubscription).where(AlertSubscription.user_id == family["mother"].id))
@@ -154,6 +164,9 @@ def test_no_message_to_a_former_owner_or_an_unconfirmed_address(app, clock, fami
 def test_the_run_goes_through_every_batch(app, clock, monkeypatch, create_professional, create_patient,
                                           create_carnet):
     monkeypatch.setattr(alerts, "BATCH", 2)
+    batches, real_batch = [], alerts._run_batch
+    monkeypatch.setattr(alerts, "_run_batch", lambda ids, on, stats: batches.append(len(ids)) or real_batch(ids, on,
+                                                                                                           stats))
     pro, parent = create_professional(), create_patient()
     for n in range(5):
         carnet = create_carnet(pro, first_names=f"Enfant{n}", birth_date=BIRTH)
@@ -161,7 +174,7 @@ def test_the_run_goes_through_every_batch(app, clock, monkeypatch, create_profes
                       parent, BIRTH, True)
         alerts.subscribe(parent, carnet, True)
     stats = alerts.run_daily(DAY)
-    assert (stats.carnets, stats.messages) == (5, 5)
+    assert (stats.carnets, stats.messages) == (5, 5) and batches == [2, 2, 1]
     assert alerts.run_daily(DAY).carnets == 0, "all five checked: nothing to look at again today"
 
 
@@ -187,3 +200,25 @@ def test_a_failed_run_frees_the_lock_and_does_not_count_as_done(app, clock, fami
     assert lock.locked_until is None and lock.last_run_on is None
     monkeypatch.undo()
     assert alerts.run_daily(DAY, once_a_day=True).messages == 2
+
+
+def test_risk_flags_count_and_each_carnet_is_looked_at_again_on_its_own_weekday(app, clock, create_professional,
+                                                                                create_patient, create_carnet):
+    """Adults (born 1990, no dose recorded): asplenia adds the pneumococcal vaccination to their catch-up."""
+    pro, adult = create_professional(), create_patient()
+    carnets = [create_carnet(pro, first_names=f"Adulte{n}", birth_date=date(1990, 1, 1)) for n in range(7)]
+    carnets[3].flags = ["asplenia"]
+    db.session.commit()
+    for carnet in carnets:
+        db.session.add(Ownership(carnet_id=carnet.id, user_id=adult.id))
+        db.session.commit()
+        alerts.subscribe(adult, carnet, True)
+    alerts.run_daily(DAY)
+    announced = {}
+    for carnet_id, disease in db.session.execute(select(AlertSent.carnet_id, AlertSent.disease)):
+        announced.setdefault(carnet_id, set()).add(disease)
+    assert "pneumococcus" not in announced[carnets[0].id]
+    assert announced[carnets[3].id] == announced[carnets[0].id] | {"pneumococcus"}
+    for subscription in db.session.scalars(select(AlertSubscription)):
+        db.session.refresh(subscription)
+        assert subscription.next_check_on == alerts.weekly_recheck(subscription.carnet_id, DAY)

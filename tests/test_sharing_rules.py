@@ -245,6 +245,9 @@ def test_the_first_claim_makes_an_owner_and_revokes_the_other_hand_overs(carnet,
     ends_now, _ = services.create_invitation(pro, carnet, HOLDER, LINK)
     ends_now.expires_at = clock() + timedelta(minutes=2)
     db.session.commit()
+    revoked_before, _ = services.create_invitation(pro, carnet, HOLDER, LINK)
+    services.revoke(pro, revoked_before)
+    revoked_on = revoked_before.revoked_at
     clock.advance(minutes=2)
     mother = create_patient()
     assert services.claim(invitation, mother, BIRTH, True) is carnet
@@ -253,6 +256,7 @@ def test_the_first_claim_makes_an_owner_and_revokes_the_other_hand_overs(carnet,
     assert (ownership.carnet_id, ownership.user_id, ownership.since, ownership.invitation_id) == (
         carnet.id, mother.id, clock(), invitation.id)
     assert other.revoked_at == clock() and expired.revoked_at is None and ends_now.revoked_at is None
+    assert revoked_before.revoked_at == revoked_on < clock(), "a link revoked before stays as it was"
     assert actions(carnet)[-2:] == [("carnet.claim", {"invitation": invitation.id}),
                                     ("invitation.revoke", {"invitation": other.id, "reason": "owner_consent"})]
     assert count(OutboxMessage) == 0, "nobody else to tell"

@@ -260,6 +260,9 @@ def test_the_first_claim_makes_an_owner_and_revokes_the_other_hand_overs(carnet,
     assert actions(carnet)[-2:] == [("carnet.claim", {"invitation": invitation.id}),
                                     ("invitation.revoke", {"invitation": other.id, "reason": "owner_consent"})]
     assert count(OutboxMessage) == 0, "nobody else to tell"
+    revocation = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "invitation.revoke")
+                                    .order_by(AuditEvent.id)).all()[-1]
+    assert revocation.actor_id == mother.id, "revoked in the first owner's name"
 
 
 def test_a_second_owner_joins_and_the_first_is_told(carnet, pro, owner, clock, create_patient):
@@ -475,3 +478,28 @@ def test_a_carnet_s_invitations_newest_first_by_target(carnet, pro, owner, clock
     assert [i.id for i in services.invitations(carnet, HOLDER)] == [holder_1.id, first_hand_over.id]
     assert [i.id for i in services.invitations(carnet)] == [pro_3.id, pro_2.id, pro_1.id, holder_1.id,
                                                             first_hand_over.id]
+
+
+def test_the_notice_to_the_other_owners_says_who_joined_and_where_to_look(pro, clock, create_carnet, create_patient,
+                                                                          create_professional):
+    carnet = create_carnet(pro, first_names="Léo", birth_date=BIRTH)
+    unconfirmed = create_patient(first_name="Ines", email_confirmed=False)
+    services.claim(services.create_invitation(pro, carnet, HOLDER, QR)[0], unconfirmed, BIRTH, True)
+    mother = create_patient(first_name="Anne")
+    services.claim(services.create_invitation(unconfirmed, carnet, HOLDER, QR)[0], mother, BIRTH, True)
+    assert count(OutboxMessage) == 0, "the only other owner has no confirmed address"
+    doctor = create_professional(first_name="Luc", last_name="Bernard")
+    services.claim(services.create_invitation(mother, carnet, PROFESSIONAL, QR)[0], doctor, BIRTH, True)
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.recipient == mother.email and count(OutboxMessage) == 1, "told, though listed after Ines"
+    body = message.body_text
+    assert body.startswith("Bonjour Anne,")
+    assert f"{doctor.display_name} (Médecin) a désormais accès au carnet de vaccination de Léo" in body
+    assert f"Qui a accès au carnet : http://cvn.test/carnets/{carnet.public_id}#professionnels" in body, body
+    db.session.query(OutboxMessage).delete()
+    unconfirmed.email_confirmed_at = clock()
+    db.session.commit()
+    father = create_patient(first_name="Marc", last_name="Durand")
+    services.claim(services.create_invitation(mother, carnet, HOLDER, QR)[0], father, BIRTH, True)
+    to_ines = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == unconfirmed.email))
+    assert "Marc Durand est désormais titulaire du carnet de vaccination de Léo, comme vous." in to_ines.body_text

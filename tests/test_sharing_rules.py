@@ -230,6 +230,9 @@ def test_each_wrong_birth_date_counts_and_the_fifth_locks(carnet, pro, clock, cr
     assert invitation.failed_attempts == 5 and invitation.locked_at == clock()
     assert [a for a, _ in actions(carnet)][-6:] == ["claim.wrong_birth_date"] * 5 + ["invitation.locked"]
     assert actions(carnet)[-1][1] == {"invitation": invitation.id}
+    attempts = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(
+        ["claim.wrong_birth_date", "invitation.locked"]))).all()
+    assert len(attempts) == 6 and {e.actor_id for e in attempts} == {patient.id}, "each under the account that typed"
     with pytest.raises(services.ClaimError) as still:
         services.claim(invitation, patient, BIRTH, True)
     assert still.value.kind == "locked" and count(Ownership) == 0
@@ -503,3 +506,21 @@ def test_the_notice_to_the_other_owners_says_who_joined_and_where_to_look(pro, c
     services.claim(services.create_invitation(mother, carnet, HOLDER, QR)[0], father, BIRTH, True)
     to_ines = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == unconfirmed.email))
     assert "Marc Durand est désormais titulaire du carnet de vaccination de Léo, comme vous." in to_ines.body_text
+
+
+def test_owners_are_this_carnet_s_oldest_first_and_only_they_are_told(pro, clock, create_carnet, create_patient,
+                                                                       create_professional):
+    carnet, other = create_carnet(pro, birth_date=BIRTH), create_carnet(pro, first_names="Autre", birth_date=BIRTH)
+    neighbour = create_patient(first_name="Voisine")
+    services.claim(services.create_invitation(pro, other, HOLDER, QR)[0], neighbour, BIRTH, True)
+    mother = create_patient(first_name="Anne")
+    services.claim(services.create_invitation(pro, carnet, HOLDER, QR)[0], mother, BIRTH, True)
+    clock.advance(days=1)
+    father = create_patient(first_name="Marc")
+    services.claim(services.create_invitation(mother, carnet, HOLDER, QR)[0], father, BIRTH, True)
+    assert [o.user_id for o in services.owners(carnet)] == [mother.id, father.id]
+    db.session.query(OutboxMessage).delete()
+    db.session.commit()
+    services.claim(services.create_invitation(father, carnet, PROFESSIONAL, QR)[0], create_professional(), BIRTH, True)
+    assert sorted(m.recipient for m in db.session.scalars(select(OutboxMessage))) == sorted([mother.email,
+                                                                                            father.email])

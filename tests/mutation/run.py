@@ -8,7 +8,9 @@ mutant instead of migrated again. Scores are saved in
 ``mutants-scores/<module>.json`` so modules can be run one at a time; the table
 covers every module scored so far. Exit code 1 when a goal is missed.
 
-Usage: ``python -m tests.mutation.run [--max-children N] [module ...]``.
+Usage: ``python -m tests.mutation.run [--max-children N] [--recheck] [module ...]``
+(``--recheck``: after writing a test, run the last run's survivors of one module
+again, in the ``mutants/`` it left).
 """
 from __future__ import annotations
 
@@ -34,17 +36,24 @@ def patterns(targets: list[report.Target]) -> list[str]:
     return [f"{t.module}.x_{name}__mutmut_*" for t in targets for name in t.functions]
 
 
-def run_module(module: str, targets: list[report.Target], max_children: int) -> list[report.Target]:
-    """Mutate one module, run its targets' tests, and judge the mutants."""
+def run_module(module: str, targets: list[report.Target], max_children: int,
+               recheck: list[str] | None = None) -> list[report.Target]:
+    """Mutate one module, run its targets' tests, and judge the mutants.
+
+    With ``recheck`` (mutant names), keep the last run of this module and run
+    only those mutants again, against the tests as they are now.
+    """
     tests = sorted({test for t in targets for test in t.tests})
-    shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    if not recheck:
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "CVN_MUTATION_TESTS": " ".join(tests),
                "CVN_TEST_SQLITE_TEMPLATE": str(Path(tmp) / "migrated.sqlite3"),
                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         env.pop("CVN_TEST_DATABASE_URL", None)  # mutation runs on SQLite
         print(f"== {module}: mutants of {len(targets)} target(s) against {len(tests)} test files or tests", flush=True)
-        subprocess.run(["mutmut", "run", "--max-children", str(max_children), *patterns(targets)], cwd=ROOT, env=env,
+        subprocess.run(["mutmut", "run", "--max-children", str(max_children), *(recheck or patterns(targets))],
+                       cwd=ROOT, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
     def runner(command):
@@ -73,6 +82,8 @@ def load_all() -> list[report.Target]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--recheck", action="store_true",
+                        help="run again only the last run's survivors of one module (still in mutants/)")
     parser.add_argument("modules", nargs="*", help="run only the modules whose name contains one of these")
     args = parser.parse_args(argv)
     by_module: dict[str, list[report.Target]] = {}
@@ -80,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         by_module.setdefault(target.module, []).append(target)
     for module, targets in by_module.items():
         if args.modules and not any(part in module for part in args.modules):
+            continue
+        if args.recheck:
+            last = [t for t in load_all() if t.module == module]
+            survivors = [key for t in last for key in t.survived]
+            if survivors:
+                save(module, run_module(module, targets, args.max_children, recheck=survivors))
             continue
         save(module, run_module(module, targets, args.max_children))
     targets = load_all()

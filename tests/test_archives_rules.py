@@ -48,7 +48,7 @@ def access_of(pro) -> Access:
 
 
 def test_the_frozen_copy_holds_the_carnet_as_it_was(story, clock):
-    alpha, bravo, carnet, mother = story["alpha"], story["bravo"], story["carnet"], story["mother"]
+    alpha, carnet, mother = story["alpha"], story["carnet"], story["mother"]
     validated = carnets.record_dose(alpha, carnet, carnets.DoseInput("Hexyon", [], date(2024, 4, 10), lot_number="L1"))
     declared = carnets.record_dose(mother, carnet, carnets.DoseInput("Priorix", [], date(2025, 2, 12)))
     refused = carnets.record_dose(mother, carnet, carnets.DoseInput("Bexsero", [], date(2024, 6, 10)))

@@ -260,6 +260,8 @@ def test_the_first_claim_makes_an_owner_and_revokes_the_other_hand_overs(carnet,
         carnet.id, mother.id, clock(), invitation.id)
     assert other.revoked_at == clock() and expired.revoked_at is None and ends_now.revoked_at is None
     assert revoked_before.revoked_at == revoked_on < clock(), "a link revoked before stays as it was"
+    claimed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "carnet.claim"))
+    assert claimed.actor_id == mother.id
     assert actions(carnet)[-2:] == [("carnet.claim", {"invitation": invitation.id}),
                                     ("invitation.revoke", {"invitation": other.id, "reason": "owner_consent"})]
     assert count(OutboxMessage) == 0, "nobody else to tell"
@@ -524,3 +526,14 @@ def test_owners_are_this_carnet_s_oldest_first_and_only_they_are_told(pro, clock
     services.claim(services.create_invitation(father, carnet, PROFESSIONAL, QR)[0], create_professional(), BIRTH, True)
     assert sorted(m.recipient for m in db.session.scalars(select(OutboxMessage))) == sorted([mother.email,
                                                                                             father.email])
+
+
+def test_a_professional_with_access_to_another_carnet_gets_this_one_too(pro, owner, carnet, clock, create_carnet):
+    """Access to another carnet (here one they opened) is not access to this one: the claim opens it."""
+    create_carnet(pro, last_name="Autre", first_names="Jules")
+    invitation, _ = services.create_invitation(owner, carnet, PROFESSIONAL, QR)
+    db.session.scalar(select(Access).where(Access.carnet_id == carnet.id)).ended_at = clock()  # the owner had ended it
+    db.session.commit()
+    services.claim(invitation, pro, BIRTH, True)
+    assert count(Access, Access.carnet_id == carnet.id, Access.professional_id == pro.id,
+                 Access.ended_at.is_(None)) == 1

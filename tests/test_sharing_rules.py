@@ -294,6 +294,8 @@ def test_a_professional_claim_opens_one_access_and_tells_the_confirmed_owners(
     access = db.session.scalar(select(Access).where(Access.professional_id == doctor.id))
     assert (access.carnet_id, access.granted_at, access.ended_at) == (carnet.id, clock(), None)
     assert actions(carnet)[-1] == ("access.grant", {"invitation": invitation.id})
+    grant = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "access.grant"))
+    assert grant.actor_id == doctor.id
     message = db.session.scalar(select(OutboxMessage))
     assert message.recipient == owner.email, "never to an unconfirmed address"
     assert message.subject == f"{doctor.display_name} a désormais accès au carnet de {carnet.first_names}"

@@ -85,6 +85,9 @@ def test_an_invitation_by_link_holds_only_the_token_digest_and_lasts_30_days(car
     assert count(OutboxMessage) == 0, "only the e-mail channel sends a message"
     assert actions(carnet)[-1] == ("invitation.create", {"invitation": invitation.id, "target": "holder",
                                                          "channel": "link"})
+    created = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "invitation.create"))
+    assert created.actor_id == pro.id
+    assert services.create_invitation(pro, carnet, HOLDER, QR)[0].email is None, "no address, none stored"
     assert services.link_for(raw) == f"http://cvn.test/i/{raw}"
     assert services.find(raw).id == invitation.id
 
@@ -387,6 +390,8 @@ def test_one_address_receives_at_most_5_invitations_a_day_whoever_sends_them(car
     assert refused.value.message == (
         "Cette adresse a déjà reçu 5 invitations aujourd’hui : c’est le maximum. "
         "Réessayez demain, ou partagez par QR code ou par lien à copier.")
+    with pytest.raises(services.TooManyInvitations):
+        services.create_invitation(owner, carnet, PROFESSIONAL, EMAIL, "Docteur@exemple.fr")
     clock.advance(hours=23)  # the first is a day old
     services.check_email_limits(other, "docteur@exemple.fr")
 

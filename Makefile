@@ -54,11 +54,11 @@ test: $(VENV)/.installed-test chromium lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
 
-## mutate: mutation testing of the critical modules (slow, not in `make test`); MUTANTS="cvn.access*" narrows
+## mutate: mutation testing of the critical modules against their tests (slow, not in `make test`); prints the score.
+## MUTANTS="access sharing" narrows to some modules; MUTMUT_CHILDREN=1 on a busy machine.
+MUTMUT_CHILDREN ?= 2
 mutate: $(VENV)/.installed-test
-	rm -rf mutants
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/mutmut run --max-children 2 $(MUTANTS) > /dev/null || true
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.mutation.report
+	$(BIN)/python -m tests.mutation.run --max-children $(MUTMUT_CHILDREN) $(MUTANTS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/screenshots mutants
+	rm -rf $(VENV) .pytest_cache tests/screenshots mutants mutants-scores

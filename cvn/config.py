@@ -28,8 +28,8 @@ class ConfigError(RuntimeError):
     """Raised when the environment cannot run the app safely."""
 
 
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
+def _bool(env, name: str, default: bool) -> bool:
+    value = env.get(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
@@ -111,8 +111,8 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
         "MAIL_PORT": int(env.get("CVN_MAIL_PORT", "25")),
         "MAIL_USERNAME": env.get("CVN_MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("CVN_MAIL_PASSWORD") or None,
-        "MAIL_USE_TLS": _bool("CVN_MAIL_USE_TLS", False),
-        "MAIL_USE_SSL": _bool("CVN_MAIL_USE_SSL", False),
+        "MAIL_USE_TLS": _bool(env, "CVN_MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool(env, "CVN_MAIL_USE_SSL", False),
         "MAIL_DEFAULT_SENDER": env.get(
             "CVN_MAIL_SENDER", "Carnet de vaccination <ne-pas-repondre@cvn.localhost>"
         ),
@@ -133,9 +133,9 @@ def from_env(environ: dict[str, str] | None = None) -> dict:
         #: Seconds a client is told to wait (Retry-After) when the database is unreachable.
         "CVN_RETRY_AFTER": 30,
         "RATELIMIT_HEADERS_ENABLED": True,
-        "RATELIMIT_ENABLED": _bool("CVN_RATELIMIT_ENABLED", True),
+        "RATELIMIT_ENABLED": _bool(env, "CVN_RATELIMIT_ENABLED", True),
         # Scheduler inside the web process (development only; production runs `flask cvn worker`).
-        "CVN_SCHEDULER": _bool("CVN_SCHEDULER", False),
+        "CVN_SCHEDULER": _bool(env, "CVN_SCHEDULER", False),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": env.get("CVN_TIMEZONE", "Europe/Paris"),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

@@ -1,7 +1,7 @@
 """Helpers shared by every blueprint: page-or-fragment rendering and redirects."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -84,9 +84,12 @@ def safe_next(target: str | None) -> str | None:
 def absolute_url(endpoint: str, **values) -> str:
     """Build an absolute link on ``CVN_BASE_URL`` (for e-mails and QR codes).
 
-    Works inside or outside a request (CLI, scheduled jobs).
+    Works inside or outside a request (CLI, scheduled jobs). ``_anchor`` adds a
+    fragment, as with ``url_for``.
     """
+    anchor = values.pop("_anchor", None)
     parts = urlsplit(current_app.config["CVN_BASE_URL"])
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
                                        url_scheme=parts.scheme or "https")
-    return adapter.build(endpoint, values, force_external=True)
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{quote(anchor)}" if anchor else url

@@ -10,6 +10,7 @@ import itertools
 import logging
 import os
 import re
+import shutil
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -28,6 +29,8 @@ PASSWORD = "correct horse battery"
 #: The authenticator-app secret the professional factory enrols (tests compute its codes with pyotp).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 TEST_DATABASE_URL = os.environ.get("CVN_TEST_DATABASE_URL", "").strip()
+#: A migrated SQLite file copied instead of migrating again (`make mutate` starts pytest once per mutant).
+SQLITE_TEMPLATE = os.environ.get("CVN_TEST_SQLITE_TEMPLATE", "").strip()
 #: A Monday morning in Paris; tests move it with the ``clock`` fixture.
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -117,15 +120,22 @@ class BrowserLikeClient(FlaskClient):
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """Build the test database from the migrations, once per run."""
+    path = None
     if TEST_DATABASE_URL:
         url = normalize_database_url(TEST_DATABASE_URL)
     else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cvn-test.sqlite3'}"
+        path = tmp_path_factory.mktemp('db') / 'cvn-test.sqlite3'
+        url = f"sqlite:///{path}"
+        if SQLITE_TEMPLATE and os.path.exists(SQLITE_TEMPLATE):
+            shutil.copyfile(SQLITE_TEMPLATE, path)
+            return url
     _drop_everything(url)
     app = create_app(base_config(url))
     with app.app_context():
         upgrade()
         db.engine.dispose()
+    if path is not None and SQLITE_TEMPLATE:
+        shutil.copyfile(path, SQLITE_TEMPLATE)
     return url
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from cvn import create_app
-from cvn.config import ConfigError, from_env, normalize_database_url
+from cvn.config import ConfigError, finish, from_env, normalize_database_url
 
 STRONG = "k" * 48
 
@@ -147,3 +147,100 @@ def test_proxy_hops_decide_whose_address_counts(make_app):
     # One proxy: the address it appended is the client's.
     assert seen[1] == "198.51.100.9"
     assert from_env({"CVN_INSTANCE_PATH": "/tmp"})["CVN_PROXY_HOPS"] == 0
+
+
+# --- Each security setting, as shipped (written against mutmut's survivors) ---------------
+
+def test_a_secret_of_32_characters_is_enough_and_weak_words_are_refused_whatever_their_case(tmp_path):
+    assert from_env(production_env(tmp_path, CVN_SECRET_KEY="k" * 32))["SECRET_KEY"] == "k" * 32
+    for weak in ("DEV", " Secret ", "ChangeMe"):
+        with pytest.raises(ConfigError):
+            from_env(production_env(tmp_path, CVN_SECRET_KEY=weak.ljust(40)))
+
+
+def test_each_refusal_tells_the_operator_what_to_set(tmp_path):
+    """The messages are the operator's only guide: each names the variable and the way out."""
+    expected = {
+        "CVN_SECRET_KEY": "CVN_SECRET_KEY must be set to a random value of at least 32 characters in production "
+                          "(python -c 'import secrets; print(secrets.token_hex(32))').",
+        "CVN_DATABASE_URL": "CVN_DATABASE_URL must be set in production.",
+        "CVN_RATELIMIT_STORAGE_URL": "CVN_RATELIMIT_STORAGE_URL must be set in production (redis://host:6379/0), so "
+                                     "that every web process counts in one place; set it to memory:// to count per "
+                                     "process on purpose.",
+        "CVN_MAIL_SERVER": "CVN_MAIL_SERVER must be set in production; set CVN_MAIL_DELIVERY=outbox to keep every "
+                           "e-mail in the outbox on purpose.",
+    }
+    for missing, message in expected.items():
+        with pytest.raises(ConfigError) as refused:
+            from_env(production_env(tmp_path, **{missing: None}))
+        assert str(refused.value) == message
+
+
+def test_blank_settings_count_as_missing_in_production(tmp_path):
+    with pytest.raises(ConfigError, match="CVN_RATELIMIT_STORAGE_URL"):
+        from_env(production_env(tmp_path, CVN_RATELIMIT_STORAGE_URL="   "))
+    with pytest.raises(ConfigError, match="CVN_MAIL_SERVER"):
+        from_env(production_env(tmp_path, CVN_MAIL_SERVER=None, CVN_MAIL_DELIVERY=" smtp "))
+    assert from_env(production_env(tmp_path, CVN_MAIL_SERVER=None, CVN_MAIL_DELIVERY=" outbox "))
+
+
+def test_production_settings_as_shipped(tmp_path):
+    config = from_env(production_env(tmp_path, CVN_OUTBOX_KEY="clé-de-la-boîte", CVN_PROXY_HOPS="2"))
+    assert config["CVN_ENV"] == "production"
+    assert config["SESSION_COOKIE_SECURE"] is True and config["REMEMBER_COOKIE_SECURE"] is True
+    assert config["REMEMBER_COOKIE_HTTPONLY"] is True and config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
+    assert config["PREFERRED_URL_SCHEME"] == "https"
+    assert config["WTF_CSRF_TIME_LIMIT"] is None and "WTF_CSRF_ENABLED" not in config  # Flask-WTF's default: on
+    assert config["PERMANENT_SESSION_LIFETIME"] == 12 * 3600
+    assert config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    assert config["RATELIMIT_ENABLED"] is True
+    assert config["CVN_OUTBOX_KEY"] == "clé-de-la-boîte" and config["CVN_PROXY_HOPS"] == 2
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_development_settings_are_relaxed_only_where_it_is_safe(tmp_path, monkeypatch):
+    config = from_env({"CVN_INSTANCE_PATH": str(tmp_path)})
+    assert config["CVN_ENV"] == "development"
+    assert config["SESSION_COOKIE_SECURE"] is False and config["REMEMBER_COOKIE_SECURE"] is False
+    assert config["SESSION_COOKIE_HTTPONLY"] is True and config["REMEMBER_COOKIE_HTTPONLY"] is True
+    assert config["PREFERRED_URL_SCHEME"] == "http" and config["CVN_OUTBOX_KEY"] == ""
+    assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert from_env({"CVN_INSTANCE_PATH": str(tmp_path), "CVN_ENV": "staging"})["SESSION_COOKIE_SECURE"] is False
+    env = {"CVN_INSTANCE_PATH": str(tmp_path)}
+    assert from_env({**env, "CVN_RATELIMIT_ENABLED": " Non "})["RATELIMIT_ENABLED"] is False
+    for yes in ("1", "true", "YES", "on", " oui "):
+        assert from_env({**env, "CVN_RATELIMIT_ENABLED": yes})["RATELIMIT_ENABLED"] is True
+    monkeypatch.setenv("CVN_RATELIMIT_ENABLED", "0")
+    assert from_env(env)["RATELIMIT_ENABLED"] is True, "the environment given, not the process's, decides"
+
+
+def test_the_development_secret_is_read_from_the_instance_folder(tmp_path, monkeypatch):
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "secret_key").write_text("  kept-secret\n")
+    assert from_env({"CVN_INSTANCE_PATH": str(tmp_path / "deep")})["SECRET_KEY"] == "kept-secret"
+    fresh = tmp_path / "a" / "b"
+    assert len(from_env({"CVN_INSTANCE_PATH": str(fresh)})["SECRET_KEY"]) == 64, "parents are made"
+    monkeypatch.setenv("CVN_INSTANCE_PATH", str(tmp_path / "deep"))
+    assert from_env()["SECRET_KEY"] == "kept-secret", "the process environment by default"
+
+
+def test_finish_hides_sql_parameters_unless_development_is_said():
+    production = {"CVN_ENV": "production", "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/cvn"}
+    finish(production)
+    assert production["SQLALCHEMY_ENGINE_OPTIONS"] == {"hide_parameters": True, "connect_args": {"connect_timeout": 5}}
+    development = {"CVN_ENV": "development", "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"}
+    finish(development)
+    assert development["SQLALCHEMY_ENGINE_OPTIONS"] == {"hide_parameters": False}
+    unsaid = {}
+    finish(unsaid)
+    assert unsaid["SQLALCHEMY_ENGINE_OPTIONS"] == {"hide_parameters": True}
+    chosen = {"CVN_ENV": "development", "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True}}
+    finish(chosen)
+    assert chosen["SQLALCHEMY_ENGINE_OPTIONS"] == {"hide_parameters": True}, "an explicit choice stays"
+
+
+def test_development_with_a_secret_given_still_makes_the_database_folder(tmp_path):
+    folder = tmp_path / "a" / "b"
+    config = from_env({"CVN_INSTANCE_PATH": str(folder), "CVN_SECRET_KEY": "given"})
+    assert config["SECRET_KEY"] == "given" and not (folder / "secret_key").exists()
+    assert folder.is_dir() and config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{folder / 'cvn.sqlite3'}"

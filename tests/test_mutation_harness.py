@@ -62,3 +62,19 @@ def test_mutmut_runs_and_the_report_scores_it(tmp_path):
     assert [reason for _, reason in label.explained] == ["wording only"]
     assert "| boundary (`toy.rule`) |" in report.table(judged)
     shutil.rmtree(tmp_path / "mutants", ignore_errors=True)
+
+
+def test_each_module_runs_its_target_functions_against_its_own_tests(tmp_path):
+    """run.py asks mutmut for the target functions only; selection.py keeps the target's tests only."""
+    from tests.mutation import run
+
+    narrowed = [report.Target("cvn.x", "claim", "zero", ["claim", "_revoke"])]
+    assert run.patterns(narrowed) == ["cvn.x.x_claim__mutmut_*", "cvn.x.x__revoke__mutmut_*"]
+    assert run.patterns(narrowed + [report.Target("cvn.x", "all", 0.9)]) == ["cvn.x.*"]
+    for name in ("test_a.py", "test_b.py"):
+        (tmp_path / name).write_text("def test_one():\n    pass\n\n\ndef test_two():\n    pass\n")
+    env = {**os.environ, "CVN_MUTATION_TESTS": "tests/test_a.py::test_two", "PYTHONPATH": str(Path.cwd())}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.mutation.selection", "-p", "no:cacheprovider",
+                          "-q", "--collect-only", "-c", os.devnull, str(tmp_path)], env=env, capture_output=True,
+                         text=True, check=False).stdout
+    assert "test_a.py::test_two" in out and "test_one" not in out and "test_b.py" not in out, out

@@ -279,7 +279,7 @@ def owners(carnet: Carnet) -> list[Ownership]:
 
 
 def owned_carnets(user: User) -> list[Carnet]:
-    """Return the carnets the user owns, by holder name."""
+    """Return the carnets the user owns, youngest holder first."""
     return list(db.session.scalars(
         select(Carnet).join(Ownership, Ownership.carnet_id == Carnet.id)
         .where(Ownership.user_id == user.id, Ownership.open)

@@ -3,7 +3,7 @@
 Reads what ``mutmut run`` left (``mutmut results --all true`` and ``mutmut
 show``), groups mutants by the targets of ``targets.toml`` and explains the
 survivors listed in ``survivors.toml``. Usage: ``python -m tests.mutation.report``
-(``make mutate`` runs it after mutmut). Exit code 1 when a goal is missed.
+scores what the last ``mutmut run`` left; ``make mutate`` goes through run.py). Exit code 1 when a goal is missed.
 """
 from __future__ import annotations
 
@@ -27,10 +27,21 @@ class Target:
     what: str
     goal: str | float
     functions: list[str] = field(default_factory=list)
+    #: Test files run against this target's mutants (``make mutate``; see selection.py).
+    tests: list[str] = field(default_factory=list)
     killed: int = 0
     explained: list[tuple[str, str]] = field(default_factory=list)
     survived: list[str] = field(default_factory=list)
     other: int = 0
+    #: ``mutmut show`` of each surviving mutant (kept by run.py).
+    diffs: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Target":
+        return cls(**{**data, "explained": [tuple(e) for e in data["explained"]]})
 
     def owns(self, module: str, function: str) -> bool:
         return module == self.module and (not self.functions or function in self.functions)

@@ -1,0 +1,111 @@
+"""Run mutmut on each critical module against its own tests, then print the score table.
+
+``make mutate`` runs this. For each module of ``targets.toml`` (or those whose
+name contains one of the arguments), it starts a fresh ``mutmut run`` limited to
+the target functions, with ``CVN_MUTATION_TESTS`` naming the target's test
+files (see ``selection.py``) and a migrated SQLite database copied for each
+mutant instead of migrated again. Scores are saved in
+``mutants-scores/<module>.json`` so modules can be run one at a time; the table
+covers every module scored so far. Exit code 1 when a goal is missed.
+
+Usage: ``python -m tests.mutation.run [--max-children N] [--recheck] [module ...]``
+(``--recheck``: after writing a test, run the last run's survivors of one module
+again, in the ``mutants/`` it left).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.mutation import report
+
+ROOT = report.HERE.parent.parent
+SCORES = ROOT / "mutants-scores"
+
+
+def patterns(targets: list[report.Target]) -> list[str]:
+    """Return mutmut's selection for these targets: whole modules, or their functions."""
+    if any(not t.functions for t in targets):
+        return [f"{targets[0].module}.*"]
+    return [f"{t.module}.x_{name}__mutmut_*" for t in targets for name in t.functions]
+
+
+def run_module(module: str, targets: list[report.Target], max_children: int,
+               recheck: list[str] | None = None) -> list[report.Target]:
+    """Mutate one module, run its targets' tests, and judge the mutants.
+
+    With ``recheck`` (mutant names), keep the last run of this module and run
+    only those mutants again, against the tests as they are now.
+    """
+    tests = sorted({test for t in targets for test in t.tests})
+    if not recheck:
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "CVN_MUTATION_TESTS": " ".join(tests),
+               "CVN_TEST_SQLITE_TEMPLATE": str(Path(tmp) / "migrated.sqlite3"),
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        env.pop("CVN_TEST_DATABASE_URL", None)  # mutation runs on SQLite
+        print(f"== {module}: mutants of {len(targets)} target(s) against {len(tests)} test files or tests", flush=True)
+        subprocess.run(["mutmut", "run", "--max-children", str(max_children), *(recheck or patterns(targets))],
+                       cwd=ROOT, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+    def runner(command):
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False).stdout
+
+    judged = report.judge(runner(["mutmut", "results", "--all", "true"]), targets, report.load_survivors(), runner)
+    for target in judged:
+        target.diffs = {key: runner(["mutmut", "show", key]) for key in target.survived}
+    return judged
+
+
+def save(module: str, targets: list[report.Target]) -> None:
+    SCORES.mkdir(exist_ok=True)
+    (SCORES / f"{module}.json").write_text(json.dumps([t.as_dict() for t in targets], ensure_ascii=False, indent=1))
+
+
+def load_all() -> list[report.Target]:
+    """Return every target scored so far, in the order of targets.toml."""
+    scored = {}
+    for path in SCORES.glob("*.json"):
+        for data in json.loads(path.read_text()):
+            scored[(data["module"], data["what"])] = report.Target.from_dict(data)
+    return [scored[(t.module, t.what)] for t in report.load_targets() if (t.module, t.what) in scored]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--recheck", action="store_true",
+                        help="run again only the last run's survivors of one module (still in mutants/)")
+    parser.add_argument("modules", nargs="*", help="run only the modules whose name contains one of these")
+    args = parser.parse_args(argv)
+    by_module: dict[str, list[report.Target]] = {}
+    for target in report.load_targets():
+        by_module.setdefault(target.module, []).append(target)
+    for module, targets in by_module.items():
+        if args.modules and not any(part in module for part in args.modules):
+            continue
+        if args.recheck:
+            last = [t for t in load_all() if t.module == module]
+            survivors = [key for t in last for key in t.survived]
+            if survivors:
+                save(module, run_module(module, targets, args.max_children, recheck=survivors))
+            continue
+        save(module, run_module(module, targets, args.max_children))
+    targets = load_all()
+    print(report.table(targets))
+    for target in targets:
+        for key, diff in target.diffs.items():
+            print(f"\nSURVIVED {key}:\n{diff}")
+    return 0 if all(t.met for t in targets) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,36 @@
+"""A pytest plugin for mutation runs: collect only the tests of the target under test.
+
+``make mutate`` runs mutmut once per module with ``CVN_MUTATION_TESTS`` set to
+the target's tests (space-separated, from ``targets.toml``): test files, or
+single tests as ``tests/test_x.py::test_name``. mutmut's stats pass and every
+mutant then run those only. Unset, it changes nothing.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _wanted() -> list[str]:
+    return os.environ.get("CVN_MUTATION_TESTS", "").split()
+
+
+def pytest_ignore_collect(collection_path: Path, config):
+    """Skip the test files not named for this run."""
+    wanted = _wanted()
+    if not wanted or collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    return True if collection_path.name not in {Path(w.split("::")[0]).name for w in wanted} else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """In a file named with single tests, keep those tests only."""
+    wanted = _wanted()
+    chosen: dict[str, set[str]] = {}
+    for entry in wanted:
+        path, _, name = entry.partition("::")
+        if name:
+            chosen.setdefault(Path(path).name, set()).add(name)
+    if chosen:
+        items[:] = [item for item in items if item.path.name not in chosen
+                    or item.originalname in chosen[item.path.name]]

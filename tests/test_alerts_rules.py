@@ -204,7 +204,7 @@ def test_a_failed_run_frees_the_lock_and_does_not_count_as_done(app, clock, fami
 
 def test_risk_flags_count_and_each_carnet_is_looked_at_again_on_its_own_weekday(app, clock, create_professional,
                                                                                 create_patient, create_carnet):
-    """Adults (born 1990, no dose recorded): asplenia adds the pneumococcal vaccination to their catch-up."""
+    """Adults (born 1990, no dose recorded): asplenia adds pneumococcal, MenACWY and MenB vaccination (at any age)."""
     pro, adult = create_professional(), create_patient()
     carnets = [create_carnet(pro, first_names=f"Adulte{n}", birth_date=date(1990, 1, 1)) for n in range(7)]
     carnets[3].flags = ["asplenia"]
@@ -218,7 +218,7 @@ def test_risk_flags_count_and_each_carnet_is_looked_at_again_on_its_own_weekday(
     for carnet_id, disease in db.session.execute(select(AlertSent.carnet_id, AlertSent.disease)):
         announced.setdefault(carnet_id, set()).add(disease)
     assert "pneumococcus" not in announced[carnets[0].id]
-    assert announced[carnets[3].id] == announced[carnets[0].id] | {"pneumococcus"}
+    assert announced[carnets[3].id] == announced[carnets[0].id] | {"pneumococcus", "meningococcus_acwy", "meningococcus_b"}
     for subscription in db.session.scalars(select(AlertSubscription)):
         db.session.refresh(subscription)
         assert subscription.next_check_on == alerts.weekly_recheck(subscription.carnet_id, DAY)

@@ -227,7 +227,8 @@ def test_the_development_secret_is_read_from_the_instance_folder(tmp_path, monke
 def test_finish_hides_sql_parameters_unless_development_is_said():
     production = {"CVN_ENV": "production", "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/cvn"}
     finish(production)
-    assert production["SQLALCHEMY_ENGINE_OPTIONS"] == {"hide_parameters": True, "connect_args": {"connect_timeout": 5}}
+    assert production["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "hide_parameters": True, "connect_args": {"connect_timeout": 5, "options": "-c random_page_cost=1.1"}}
     development = {"CVN_ENV": "development", "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"}
     finish(development)
     assert development["SQLALCHEMY_ENGINE_OPTIONS"] == {"hide_parameters": False}

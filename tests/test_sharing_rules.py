@@ -13,6 +13,7 @@ from cvn.extensions import db
 from cvn.models import (Access, AuditEvent, Invitation, InvitationChannel, InvitationTarget, OutboxMessage,
                         Ownership)
 from cvn.sharing import services
+from cvn.sharing.states import NOT_SHARED, sharing_states
 from cvn.tokens import hash_token
 
 BIRTH = date(2024, 2, 10)
@@ -452,14 +453,14 @@ def test_sharing_states_say_owned_pending_until_or_not_shared(pro, clock, create
     db.session.scalar(select(Ownership).where(Ownership.user_id == former.id)).ended_at = clock()
     db.session.commit()
     clock.advance(hours=1)
-    states = services.sharing_states([c.id for c in carnets.values()])
+    states = sharing_states([c.id for c in carnets.values()])
     kinds = {name: states[carnet.id].kind for name, carnet in carnets.items()}
     assert kinds == {"owned": "owned", "pending": "pending", "later": "pending", "revoked": "not_shared",
                      "locked": "not_shared", "ends_now": "not_shared", "left": "not_shared", "bare": "not_shared"}
     assert states[carnets["pending"].id].until == pending.expires_at
     assert states[carnets["later"].id].until == later.expires_at and later.expires_at.tzinfo is not None
-    assert states[carnets["bare"].id] == services.NOT_SHARED
-    assert services.sharing_states([]) == {}
+    assert states[carnets["bare"].id] == NOT_SHARED
+    assert sharing_states([]) == {}
 
 
 def test_the_first_claim_revokes_only_this_carnet_s_hand_overs(pro, clock, create_carnet, create_patient):
@@ -507,7 +508,7 @@ def test_the_notice_to_the_other_owners_says_who_joined_and_where_to_look(pro, c
     body = message.body_text
     assert body.startswith("Bonjour Anne,")
     assert f"{doctor.display_name} (Médecin) a désormais accès au carnet de vaccination de Léo" in body
-    assert f"Qui a accès au carnet : http://cvn.test/carnets/{carnet.public_id}#professionnels" in body, body
+    assert f"Qui a accès au carnet : http://cvn.test/carnets/{carnet.public_id}/partage#professionnels" in body, body
     db.session.query(OutboxMessage).delete()
     unconfirmed.email_confirmed_at = clock()
     db.session.commit()

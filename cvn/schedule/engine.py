@@ -7,13 +7,13 @@ walks them. Reasons are plain French and name the rule and the doses used.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 from typing import Iterable
 
 from cvn.schedule import seasons as C
 from cvn.schedule import series as S
+from cvn.schedule.records import DoseRecord, Person, Recommendation
 from cvn.schedule.rules import BASE_YEAR, FLAGS, calendar, duration_text, month_length
 from cvn.schedule.series import COMPLETE, DONE, DUE, NOT_RECOMMENDED, NOT_YET, OVERDUE, PENDING, UP_TO_DATE, fmt
 
@@ -22,40 +22,6 @@ __all__ = ["DoseRecord", "FLAGS", "Person", "Recommendation", "STATUSES", "evalu
 STATUSES = (DUE, OVERDUE, UP_TO_DATE, NOT_YET, COMPLETE, NOT_RECOMMENDED)
 _RANK = {OVERDUE: 0, DUE: 1, UP_TO_DATE: 2, NOT_YET: 2.5, COMPLETE: 3, NOT_RECOMMENDED: 4}
 _WHY = {"pregnant": "grossesse", "immunocompromised": "immunodépression"}
-
-
-@dataclass(frozen=True)
-class Person:
-    birth_date: date
-    sex: str                      # "F" or "M"
-    flags: frozenset[str] = frozenset()
-    pregnancy_due: date | None = None  # expected term of the current pregnancy (with the "pregnant" flag)
-
-
-@dataclass(frozen=True)
-class DoseRecord:
-    date: date
-    diseases: tuple[str, ...]     # disease codes this dose covers
-    product: str | None = None    # catalogue product code, if known
-    validated: bool = True        # only validated doses count
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    disease: str                  # disease code
-    status: str                   # "due" | "overdue" | "up_to_date" | "not_yet" | "complete" | "not_recommended"
-    next_date: date | None
-    dose: str | None              # French label, e.g. "Dose 2/3", "Rappel 45 ans", "Rappel annuel"
-    mandatory: bool
-    reason: str                   # plain French: names the rule and the doses it used (« 15 octobre 2026 »)
-    declared_pending: int = 0     # declared (not validated) doses waiting for this disease
-    rule: str | None = None       # id of the calendar series that gave the answer (clinician detail)
-
-    @property
-    def source(self) -> str:
-        """Return the official source of the rule that gave the answer."""
-        series = calendar().by_id.get(self.rule or "")
-        return series.source if series else ""
 
 
 #: answers that no longer depend on the birth date (no injection, every age limit passed),

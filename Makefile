@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-sqlite test-postgres chromium bench mutate worker clean lint
+.PHONY: install run test test-sqlite test-postgres chromium bench mutate worker clean lint engine-native engine-python
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,16 @@ test: $(VENV)/.installed-test chromium lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
 
+## engine-native: compile the status engine with mypyc (optional; the .py files stay the reference)
+ENGINE_NATIVE := cvn/schedule/series.py cvn/schedule/seasons.py cvn/schedule/engine.py
+engine-native: $(VENV)/.installed
+	$(BIN)/pip install -q 'mypy>=1.10'
+	$(BIN)/mypyc --follow-imports=silent --ignore-missing-imports $(ENGINE_NATIVE)
+
+## engine-python: remove the compiled engine, back to the pure-Python one
+engine-python:
+	rm -f cvn/schedule/*.so *__mypyc.*.so
+
 ## mutate: mutation testing of the critical modules (slow, not in `make test`); MUTANTS="cvn.access*" narrows
 mutate: $(VENV)/.installed-test
 	rm -rf mutants
@@ -61,4 +71,4 @@ mutate: $(VENV)/.installed-test
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.mutation.report
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/screenshots mutants
+	rm -rf $(VENV) .pytest_cache tests/screenshots mutants build cvn/schedule/*.so *__mypyc.*.so

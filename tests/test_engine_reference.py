@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.bench_engine import ON, population
+from cvn.schedule import engine
 from cvn.schedule.engine import DoseRecord, Person, evaluate
 
 REFERENCE = Path(__file__).parent / "data" / "engine_reference.txt"
@@ -79,6 +80,14 @@ def test_reference_cases_cover_the_rare_paths():
         seen["after_on"] += any(d > on for d in dates)
         seen["declared"] += any(not d.validated for d in doses)
     assert min(seen.values()) >= 15, seen
+
+
+def test_a_compiled_engine_is_not_older_than_its_source():
+    """`make engine-native` compiles modules that shadow their .py: after an edit, rebuild or remove them."""
+    for compiled in Path(engine.__file__).parent.glob("*.so"):
+        source = compiled.with_name(compiled.name.split(".")[0] + ".py")
+        assert compiled.stat().st_mtime >= source.stat().st_mtime, \
+            f"{compiled.name} is older than {source.name}: run `make engine-native` (or `make engine-python`)"
 
 
 def write() -> None:

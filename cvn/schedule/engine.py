@@ -26,15 +26,16 @@ _WHY = {"pregnant": "grossesse", "immunocompromised": "immunodépression"}
 
 #: answers that no longer depend on the birth date (no injection, every age limit passed),
 #: by (birth cohort, sex, flags) then disease code
-_UNDOSED: dict[tuple, dict[str, tuple]] = {}
+_UNDOSED: dict[tuple, dict] = {}
 _new = object.__new__
 _fromordinal = date.fromordinal
 _by_date = itemgetter(0)
 _set_dict = object.__setattr__
 
 
-def _recommendation(code, status, next_date, label, mandatory, reason, rule, waiting) -> Recommendation:
+def _recommendation(code, judged, waiting) -> Recommendation:
     """Build a Recommendation without the dataclass __init__ (hot path, same object)."""
+    status, next_date, label, mandatory, reason, rule = judged
     r = _new(Recommendation)
     _set_dict(r, "__dict__", {"disease": code, "status": status,
                               "next_date": None if next_date is None else _fromordinal(next_date), "dose": label,
@@ -217,12 +218,12 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
     if lives is not None and len(lives) > 1 and _too_close(lives, cal.live_gap[1]):
         _space_live(lives, per, cal.live_gap[1])
     if not ordered or same_day:
-        for code, ds in per.items():
-            if len(ds) > 1:
-                ds.sort(key=_by_date)
-                for j in range(len(ds) - 1, 0, -1):
-                    if ds[j][0] == ds[j - 1][0]:  # two injections the same day count once
-                        del ds[j]
+        for group in per.values():
+            if len(group) > 1:
+                group.sort(key=_by_date)
+                for j in range(len(group) - 1, 0, -1):
+                    if group[j][0] == group[j - 1][0]:  # two injections the same day count once
+                        del group[j]
     result: list[Recommendation] = []
     append = result.append
     kept: dict[int, tuple] = {}
@@ -250,7 +251,7 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
                 if known is None:
                     if passed or not any(S.applies(s, ctx, False) for s in prog.all_series):
                         judged = _judge(prog, ctx, ds)
-                        known = (judged, _recommendation(code, *judged, 0))
+                        known = (judged, _recommendation(code, judged, 0))
                     else:
                         known = False
                     undosed[code if passed else prog.index] = known

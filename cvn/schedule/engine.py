@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from datetime import date
 from operator import itemgetter
-from typing import Iterable
+from typing import Any, Iterable
 
 from cvn.schedule import seasons as C
 from cvn.schedule import series as S
@@ -247,7 +247,7 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
                     undosed = _UNDOSED.get(key)
                     if undosed is None:
                         undosed = _UNDOSED[key] = {}
-                known = undosed.get(code if passed else prog.index)
+                known: Any = undosed.get(code if passed else prog.index)  # (answer, Recommendation) or False
                 if known is None:
                     if passed or not any(S.applies(s, ctx, False) for s in prog.all_series):
                         judged = _judge(prog, ctx, ds)

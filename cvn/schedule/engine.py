@@ -178,7 +178,8 @@ def _space_live(lives, per, gap: int) -> None:
         for code in codes:
             bucket = per.get(code)
             if bucket is not None:
-                per[code] = [bad if x is item else x for x in bucket]
+                # equality, not identity: a compiled engine (make engine-native) re-boxes tuples
+                per[code] = [bad if x == item else x for x in bucket]
 
 
 def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Recommendation]:

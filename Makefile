@@ -59,6 +59,7 @@ ENGINE_NATIVE := cvn/schedule/series.py cvn/schedule/seasons.py cvn/schedule/eng
 engine-native: $(VENV)/.installed
 	$(BIN)/pip install -q 'mypy>=1.10'
 	$(BIN)/mypyc --follow-imports=silent --ignore-missing-imports $(ENGINE_NATIVE)
+	touch cvn/schedule/*.so  # setuptools keeps a cached module's old date
 
 ## engine-python: remove the compiled engine, back to the pure-Python one
 engine-python:

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-sqlite test-postgres chromium bench mutate worker clean lint
+.PHONY: install run test test-sqlite test-postgres chromium bench mutate worker clean lint engine-native engine-python
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,17 @@ test: $(VENV)/.installed-test chromium lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
 
+## engine-native: compile the status engine with mypyc (optional; the .py files stay the reference)
+ENGINE_NATIVE := cvn/schedule/series.py cvn/schedule/seasons.py cvn/schedule/engine.py
+engine-native: $(VENV)/.installed
+	$(BIN)/pip install -q 'mypy>=1.10'
+	$(BIN)/mypyc --follow-imports=silent --ignore-missing-imports $(ENGINE_NATIVE)
+	touch cvn/schedule/*.so  # setuptools keeps a cached module's old date
+
+## engine-python: remove the compiled engine, back to the pure-Python one
+engine-python:
+	rm -f cvn/schedule/*.so *__mypyc.*.so
+
 ## mutate: mutation testing of the critical modules against their tests (slow, not in `make test`); prints the score.
 ## MUTANTS="access sharing" narrows to some modules; MUTMUT_CHILDREN=1 on a busy machine.
 MUTMUT_CHILDREN ?= 2
@@ -61,4 +72,4 @@ mutate: $(VENV)/.installed-test
 	$(BIN)/python -m tests.mutation.run --max-children $(MUTMUT_CHILDREN) $(MUTANTS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/screenshots mutants mutants-scores
+	rm -rf $(VENV) .pytest_cache tests/screenshots mutants mutants-scores build cvn/schedule/*.so *__mypyc.*.so

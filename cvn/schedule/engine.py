@@ -7,13 +7,13 @@ walks them. Reasons are plain French and name the rule and the doses used.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
-from typing import Iterable
+from typing import Any, Iterable
 
 from cvn.schedule import seasons as C
 from cvn.schedule import series as S
+from cvn.schedule.records import DoseRecord, Person, Recommendation
 from cvn.schedule.rules import BASE_YEAR, FLAGS, calendar, duration_text, month_length
 from cvn.schedule.series import COMPLETE, DONE, DUE, NOT_RECOMMENDED, NOT_YET, OVERDUE, PENDING, UP_TO_DATE, fmt
 
@@ -24,51 +24,18 @@ _RANK = {OVERDUE: 0, DUE: 1, UP_TO_DATE: 2, NOT_YET: 2.5, COMPLETE: 3, NOT_RECOM
 _WHY = {"pregnant": "grossesse", "immunocompromised": "immunodépression"}
 
 
-@dataclass(frozen=True)
-class Person:
-    birth_date: date
-    sex: str                      # "F" or "M"
-    flags: frozenset[str] = frozenset()
-    pregnancy_due: date | None = None  # expected term of the current pregnancy (with the "pregnant" flag)
-
-
-@dataclass(frozen=True)
-class DoseRecord:
-    date: date
-    diseases: tuple[str, ...]     # disease codes this dose covers
-    product: str | None = None    # catalogue product code, if known
-    validated: bool = True        # only validated doses count
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    disease: str                  # disease code
-    status: str                   # "due" | "overdue" | "up_to_date" | "not_yet" | "complete" | "not_recommended"
-    next_date: date | None
-    dose: str | None              # French label, e.g. "Dose 2/3", "Rappel 45 ans", "Rappel annuel"
-    mandatory: bool
-    reason: str                   # plain French: names the rule and the doses it used (« 15 octobre 2026 »)
-    declared_pending: int = 0     # declared (not validated) doses waiting for this disease
-    rule: str | None = None       # id of the calendar series that gave the answer (clinician detail)
-
-    @property
-    def source(self) -> str:
-        """Return the official source of the rule that gave the answer."""
-        series = calendar().by_id.get(self.rule or "")
-        return series.source if series else ""
-
-
 #: answers that no longer depend on the birth date (no injection, every age limit passed),
 #: by (birth cohort, sex, flags) then disease code
-_UNDOSED: dict[tuple, dict[str, tuple]] = {}
+_UNDOSED: dict[tuple, dict] = {}
 _new = object.__new__
 _fromordinal = date.fromordinal
 _by_date = itemgetter(0)
 _set_dict = object.__setattr__
 
 
-def _recommendation(code, status, next_date, label, mandatory, reason, rule, waiting) -> Recommendation:
+def _recommendation(code, judged, waiting) -> Recommendation:
     """Build a Recommendation without the dataclass __init__ (hot path, same object)."""
+    status, next_date, label, mandatory, reason, rule = judged
     r = _new(Recommendation)
     _set_dict(r, "__dict__", {"disease": code, "status": status,
                               "next_date": None if next_date is None else _fromordinal(next_date), "dose": label,
@@ -211,7 +178,8 @@ def _space_live(lives, per, gap: int) -> None:
         for code in codes:
             bucket = per.get(code)
             if bucket is not None:
-                per[code] = [bad if x is item else x for x in bucket]
+                # equality, not identity: a compiled engine (make engine-native) re-boxes tuples
+                per[code] = [bad if x == item else x for x in bucket]
 
 
 def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Recommendation]:
@@ -251,12 +219,12 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
     if lives is not None and len(lives) > 1 and _too_close(lives, cal.live_gap[1]):
         _space_live(lives, per, cal.live_gap[1])
     if not ordered or same_day:
-        for code, ds in per.items():
-            if len(ds) > 1:
-                ds.sort(key=_by_date)
-                for j in range(len(ds) - 1, 0, -1):
-                    if ds[j][0] == ds[j - 1][0]:  # two injections the same day count once
-                        del ds[j]
+        for group in per.values():
+            if len(group) > 1:
+                group.sort(key=_by_date)
+                for j in range(len(group) - 1, 0, -1):
+                    if group[j][0] == group[j - 1][0]:  # two injections the same day count once
+                        del group[j]
     result: list[Recommendation] = []
     append = result.append
     kept: dict[int, tuple] = {}
@@ -280,11 +248,11 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
                     undosed = _UNDOSED.get(key)
                     if undosed is None:
                         undosed = _UNDOSED[key] = {}
-                known = undosed.get(code if passed else prog.index)
+                known: Any = undosed.get(code if passed else prog.index)  # (answer, Recommendation) or False
                 if known is None:
                     if passed or not any(S.applies(s, ctx, False) for s in prog.all_series):
                         judged = _judge(prog, ctx, ds)
-                        known = (judged, _recommendation(code, *judged, 0))
+                        known = (judged, _recommendation(code, judged, 0))
                     else:
                         known = False
                     undosed[code if passed else prog.index] = known

@@ -312,6 +312,7 @@ class Program:
     def __init__(self, code: str, label: str, series: list[Series]):
         self.code = code
         self.label = label
+        self.index, self.shared = 0, False  # set by Calendar
         self.chain = tuple(s for s in series if not s.overlay)
         self.overlays = tuple(s for s in series if s.overlay)
         self.key = tuple(s.id for s in series)

@@ -41,9 +41,10 @@ class Ctx:
         #: expected term of the current pregnancy (ordinal), if known
         self.due = due.toordinal() if due is not None and "pregnant" in flags else None
         #: name of the variant last used by run_doses, when it has its own (adult catch-up)
-        self.vname = None
+        self.vname: str | None = None
         self.birth, self.bidx, self.bday = birth.toordinal(), month_index(birth), birth.day
-        self.on, self.sex, self.cal, self.ages = on.toordinal(), sex, cal, {}
+        self.on, self.sex, self.cal = on.toordinal(), sex, cal
+        self.ages: dict = {}
         self.flags = flags if type(flags) is frozenset else frozenset(flags)
         # Whole months of age on that day, consistent with age(): on >= age((m, 0)) <=> months >= m.
         oidx = month_index(on)
@@ -164,7 +165,9 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
     age = ctx.age
     until = v.until or s.until
     until_ord = age(until) if until else FAR
-    k, used, skipped, other = 0, [], [], None
+    k, other = 0, None
+    used: list = []
+    skipped: list = []
     stop = n if s.assumed_products is None or v.next_within is not None else _assumed_stop(s, ctx, doses, i)
     booster = s.assumed_products if s.booster_before is not None else None
     if s.first_dose_before is not None and i < stop and doses[i][0] >= age(s.first_dose_before):

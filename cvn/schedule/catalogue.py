@@ -9,6 +9,19 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
 
+#: Person flags the calendar may test, with their French labels (display order).
+FLAG_LABELS = {
+    "pregnant": "Grossesse en cours",
+    "immunocompromised": "Immunodépression (maladie ou traitement)",
+    "chronic_heart_lung": "Maladie chronique cardiaque ou respiratoire",
+    "asplenia": "Asplénie (absence ou dysfonctionnement de la rate)",
+    "complement_deficiency": "Déficit en complément (défense immunitaire, y compris traitement par éculizumab)",
+    "hiv": "Infection par le VIH",
+    "msm": "Homme ayant des relations sexuelles avec des hommes",
+    "bcg_risk": "Enfant exposé à un risque élevé de tuberculose",
+}
+FLAGS = tuple(FLAG_LABELS)
+
 
 @dataclass(frozen=True)
 class Disease:

@@ -12,6 +12,7 @@ from datetime import date
 from operator import itemgetter
 from typing import Iterable
 
+from cvn.schedule import seasons as C
 from cvn.schedule import series as S
 from cvn.schedule.rules import BASE_YEAR, FLAGS, calendar, duration_text, month_length
 from cvn.schedule.series import COMPLETE, DONE, DUE, NOT_RECOMMENDED, NOT_YET, OVERDUE, PENDING, UP_TO_DATE, fmt
@@ -109,9 +110,9 @@ def _judge(prog, ctx: S.Ctx, doses):
         elif kind == "fixed_ages":
             out = S.run_ladder(s, ctx, doses[i:], prev)
         elif kind == "campaign":
-            out = S.run_campaign(s, ctx, doses, False)
+            out = C.run_campaign(s, ctx, doses, False)
         else:
-            out = S.run_season(s, ctx, doses, i, prev)
+            out = C.run_season(s, ctx, doses, i, prev)
         outcome = (s, out)
         if out[0] == PENDING:
             break
@@ -126,7 +127,7 @@ def _judge(prog, ctx: S.Ctx, doses):
         if (s.only_flags is not None and s.only_flags.isdisjoint(flags)) or \
                 (s.conditional and not S.applies(s, ctx, dosed)):
             continue
-        out = S.run_pregnancy(s, ctx, doses) if s.kind == "pregnancy" else S.run_campaign(s, ctx, doses, True)
+        out = C.run_pregnancy(s, ctx, doses) if s.kind == "pregnancy" else C.run_campaign(s, ctx, doses, True)
         if out is None:
             continue
         tail = "" if out[5] else _doses_text(out[5])

@@ -13,7 +13,7 @@ implies the ``pregnant`` flag; the flag alone still works (stage unknown). A dos
 catalogue product (by name, any case or accents, or by code) or the diseases it
 covers; it counts as validated unless it says ``"validated": false``. Output:
 ``{"on": …, "recommendations": [{"disease", "status", "next_date", "dose",
-"mandatory", "reason", "declared_pending"}, …]}``, one entry per disease. Bad
+"mandatory", "reason", "declared_pending", "rule", "source"}, …]}``, one entry per disease. Bad
 input exits with code 2 and one line on stderr naming the field.
 
 The command needs no application context: it is a plain click command.

@@ -11,8 +11,8 @@ from datetime import date
 
 import click
 
-from cvn.schedule.catalogue import DATA, disease_label, products
-from cvn.schedule.rules import FLAG_LABELS, load_raw, parse_duration
+from cvn.schedule.catalogue import DATA, FLAG_LABELS, disease_label, products
+from cvn.schedule.rules import load_raw, parse_duration
 from cvn.schedule.rules import duration_text as _duration
 from cvn.schedule.rules import range_text as _range
 from cvn.schedule.series import MONTHS, fmt

@@ -11,20 +11,8 @@ import tomllib
 from datetime import date
 from functools import lru_cache
 
-from cvn.schedule.catalogue import DATA, diseases, products
+from cvn.schedule.catalogue import DATA, FLAGS, diseases, products  # noqa: F401 (FLAGS re-exported)
 
-#: Person flags the calendar may test (issue #6).
-FLAG_LABELS = {
-    "pregnant": "Grossesse en cours",
-    "immunocompromised": "Immunodépression (maladie ou traitement)",
-    "chronic_heart_lung": "Maladie chronique cardiaque ou respiratoire",
-    "asplenia": "Asplénie (absence ou dysfonctionnement de la rate)",
-    "complement_deficiency": "Déficit en complément (défense immunitaire, y compris traitement par éculizumab)",
-    "hiv": "Infection par le VIH",
-    "msm": "Homme ayant des relations sexuelles avec des hommes",
-    "bcg_risk": "Enfant exposé à un risque élevé de tuberculose",
-}
-FLAGS = tuple(FLAG_LABELS)
 KINDS = ("doses", "fixed_ages", "campaign", "pregnancy", "season")
 
 BASE_YEAR = 1800
@@ -83,6 +71,7 @@ def parse_duration(text: str) -> tuple[int, int]:
     return months, days
 
 
+@lru_cache(maxsize=1024)
 def duration_text(off: tuple[int, int]) -> str:
     """Return an offset in French words: "2 mois", "25 ans", "6 semaines"."""
     months, days = off
@@ -95,6 +84,7 @@ def duration_text(off: tuple[int, int]) -> str:
     return f"{duration_text((months, 0))} et {duration_text((0, days))}"
 
 
+@lru_cache(maxsize=1024)
 def range_text(low: tuple[int, int], high: tuple[int, int]) -> str:
     """Return an [low, high) range as French words, the end shown inclusive ("11 et 13 ans")."""
     months, days = high

@@ -14,7 +14,7 @@ from cvn.clock import today, utcnow
 from cvn.extensions import db
 from cvn.models import Carnet, Dose, DoseState, User
 from cvn.schedule.engine import DoseRecord, Person, Recommendation, evaluate
-from cvn.schedule.rules import FLAG_LABELS
+from cvn.schedule.catalogue import FLAG_LABELS
 
 #: Situations a holder may have, with their French labels (order = display order).
 FLAGS = FLAG_LABELS

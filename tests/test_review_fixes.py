@@ -1,12 +1,14 @@
 """Fixes from the walk-through review (/work/notes/review.md): each test names its item."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 
 from cvn.status.services import Group, overview
 from tests.html import one, text
+from tests.test_fhir_import import doses_of, upload, world  # noqa: F401  (fixture)
 
 ON = date(2026, 11, 30)
 
@@ -39,3 +41,27 @@ def test_1_the_header_says_now_when_doses_are_late(auth, client, pro, create_car
     line = text(one(client.get(f"/carnets/{carnet.public_id}"), "#status-line"))
     assert "en retard" in line
     assert line.endswith("prochain rendez-vous : dès maintenant")
+
+
+def test_4_the_import_preview_names_the_file_holder(world):
+    page = upload(world["client"], world["target"], world["bundle"])
+    assert page.status_code == 200
+    shown = text(one(page, ".import-holder"))
+    assert "Éloïse DURAND (date de naissance : 10 février 2024)" in shown
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"birthDate": "2022-09-28"}, "date de naissance : 28 septembre 2022"),
+    ({"name": [{"family": "Durand", "given": ["Lou"], "text": "Lou DURAND"}]}, "dont le prénom n’est pas"),
+])
+def test_4_a_file_naming_another_person_is_refused_and_nothing_is_written(world, change, why):
+    bundle = json.loads(world["bundle"])
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    patient.update(change)
+    page = upload(world["client"], world["target"], bundle)
+    assert page.status_code == 422
+    refusal = text(one(page, ".import-refusal"))
+    assert "pas du titulaire" in refusal or "n’est pas celui du titulaire" in refusal
+    assert why in refusal
+    assert doses_of(world["target"]) == []
+    assert "pending" not in page.get_data(as_text=True)

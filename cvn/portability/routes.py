@@ -77,7 +77,7 @@ def import_file(public_id: str):
     if form.validate_on_submit():
         raw = form.file.data.read(MAX_BYTES + 1)
         try:
-            shown = preview(raw, carnet.birth_date, services.existing_keys(carnet), today())
+            shown = preview(raw, carnet.birth_date, services.existing_keys(carnet), today(), carnet.first_names)
         except Refused as error:
             refused, status = error.message, 422
         else:

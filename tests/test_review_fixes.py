@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from cvn.carnets import services as carnets
 from cvn.status.services import Group, overview
 from tests.html import one, text
 from tests.test_fhir_import import doses_of, upload, world  # noqa: F401  (fixture)
@@ -65,3 +66,15 @@ def test_4_a_file_naming_another_person_is_refused_and_nothing_is_written(world,
     assert why in refusal
     assert doses_of(world["target"]) == []
     assert "pending" not in page.get_data(as_text=True)
+
+
+def test_2_the_correction_history_shows_site_and_route_labels(auth, client, pro, create_carnet):
+    carnet = create_carnet(pro)
+    dose = carnets.record_dose(pro, carnet, carnets.DoseInput("Hexyon", [], date(2024, 4, 10)))
+    carnets.update_dose(pro, carnet, dose, carnets.DoseInput("Hexyon", [], date(2024, 4, 10),
+                                                              injection_site="thigh_right", route="im"))
+    auth.login(pro)
+    diff = one(client.get(f"/carnets/{carnet.public_id}/historique"), "table.diff")
+    rows = {text(one(tr, "th")): [text(td) for td in tr.select("td")] for tr in diff.select("tbody tr")}
+    assert rows["Site"] == ["—", "Cuisse droite"]
+    assert rows["Voie"] == ["—", "Intramusculaire"]

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from cvn.carnets import services as carnets
+from cvn.models import Sex
 from cvn.status.services import Group, overview
 from tests.html import one, text
 from tests.test_fhir_import import doses_of, upload, world  # noqa: F401  (fixture)
@@ -78,3 +79,11 @@ def test_2_the_correction_history_shows_site_and_route_labels(auth, client, pro,
     rows = {text(one(tr, "th")): [text(td) for td in tr.select("td")] for tr in diff.select("tbody tr")}
     assert rows["Site"] == ["—", "Cuisse droite"]
     assert rows["Voie"] == ["—", "Intramusculaire"]
+
+
+@pytest.mark.parametrize("sex, born", [(Sex.FEMALE, "Née le 10 février 2024"), (Sex.MALE, "Né le 10 février 2024")])
+def test_9_the_certificate_says_nee_or_ne_by_sex(auth, client, pro, create_carnet, sex, born):
+    carnet = create_carnet(pro, sex=sex)
+    auth.login(pro)
+    holder = text(one(client.get(f"/carnets/{carnet.public_id}/attestation"), ".holder"))
+    assert born in holder and "Né·e" not in holder

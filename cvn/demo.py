@@ -12,6 +12,7 @@ from sqlalchemy import select
 from cvn.carnets import services as carnets
 from cvn.clock import today, utcnow
 from cvn.extensions import db
+from cvn.french import ngettext
 from cvn.models import Carnet, Profession, Role, Sex, User
 
 PASSWORD = "demo-cvn-2026"
@@ -205,7 +206,7 @@ def load_own_carnet(doctor: User, patient: User) -> list[str]:
             validation.validate(doctor, lou, dose)
     pending = sum(1 for d in carnets.live_doses(lou) if d.state == DoseState.DECLARED)
     return [f"  carnet de Lou Durand créé par la patiente elle-même (« Mes carnets » → « Créer un carnet »), "
-            f"partagé avec Dr Martin : 3 doses validées, {pending} déclarée(s) ;",
+            f"partagé avec Dr Martin : 3 doses validées, {ngettext('%(num)s déclarée', '%(num)s déclarées', pending)} ;",
             "  sur chaque carnet : « Attestation de vaccination » (à imprimer, QR de vérification), "
             "« Exporter (FHIR) » et, pour la titulaire, « Importer (FHIR) » ;",
             f"  une attestation à vérifier : {absolute_url('portability.verify', token=token_for(lou, today()))}"]

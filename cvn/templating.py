@@ -6,13 +6,15 @@ from datetime import date, datetime
 
 from flask import Flask
 
+from cvn import french
 from cvn.clock import local_zone, today
 from cvn.dates import age_label, french_date
 from cvn.schedule.catalogue import disease_label
 
 
 def init_app(app: Flask) -> None:
-    """Register CVN's template filters."""
+    """Register CVN's template filters (and the French plural and elision helpers)."""
+    french.install(app.jinja_env)
 
     @app.template_filter("date_fr")
     def date_fr(value: date | datetime | None, style: str = "long") -> str:

@@ -8,9 +8,11 @@ import pytest
 
 from cvn.carnets import services as carnets
 from cvn.models import Sex
+from cvn.patient.services import create_own_carnet
 from cvn.status.services import Group, overview
 from tests.html import one, text
-from tests.test_fhir_import import doses_of, upload, world  # noqa: F401  (fixture)
+from tests.conftest import PASSWORD, log_in
+from tests.test_fhir_import import confirm, doses_of, upload, world  # noqa: F401  (fixture)
 
 ON = date(2026, 11, 30)
 
@@ -87,3 +89,32 @@ def test_9_the_certificate_says_nee_or_ne_by_sex(auth, client, pro, create_carne
     auth.login(pro)
     holder = text(one(client.get(f"/carnets/{carnet.public_id}/attestation"), ".holder"))
     assert born in holder and "Né·e" not in holder
+
+
+def test_15_a_new_carnet_has_0_dose_not_0_doses(auth, client, pro, create_carnet):
+    carnet = create_carnet(pro)
+    auth.login(pro)
+    assert text(one(client.get(f"/carnets/{carnet.public_id}"), "#status-line .count")) == "0 dose"
+
+
+def test_15_deleting_an_account_says_its_counts_in_french_plurals(app, create_patient):
+    leaving = create_patient()
+    create_own_carnet(leaving, last_name="Durand", first_names="Lou", birth_date=date(2022, 9, 28), sex=Sex.FEMALE)
+    client = app.test_client()
+    log_in(client, leaving)
+    page = client.post("/compte/supprimer", data={"password": PASSWORD, "confirm": "y"}, follow_redirects=True)
+    assert text(one(page, ".flash-success")) == (
+        "Votre compte est supprimé. 1 carnet supprimé, 0 conservé pour ses autres titulaires ou professionnels.")
+
+
+def test_15_one_imported_dose_is_said_in_the_singular(world):
+    client, target = world["client"], world["target"]
+    bundle = json.loads(world["bundle"])
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Immunization"] + [
+        next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Immunization")]
+    page = upload(client, target, bundle)
+    assert text(one(page, "#ajoutees")) == "1 dose sera ajoutée"
+    assert text(one(page, ".import-added + .hint")).startswith("Elle sera « déclarée » jusqu’à sa validation")
+    done = confirm(client, target, page)
+    flashed = text(one(client.get(done.location), ".flashes .flash-success"))
+    assert flashed == "1 dose importée, déclarée en attente de validation par un professionnel de santé."

@@ -5,10 +5,14 @@ import json
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from cvn.carnets import services as carnets
-from cvn.models import Sex
+from cvn.extensions import db
+from cvn.french import de
+from cvn.models import InvitationChannel, InvitationTarget, OutboxMessage, Sex
 from cvn.patient.services import create_own_carnet
+from cvn.sharing import services as sharing
 from cvn.status.services import Group, overview
 from tests.html import one, text
 from tests.conftest import PASSWORD, log_in
@@ -118,3 +122,28 @@ def test_15_one_imported_dose_is_said_in_the_singular(world):
     done = confirm(client, target, page)
     flashed = text(one(client.get(done.location), ".flashes .flash-success"))
     assert flashed == "1 dose importée, déclarée en attente de validation par un professionnel de santé."
+
+
+@pytest.mark.parametrize("name, said", [("Éloïse", "d’Éloïse"), ("Lou", "de Lou"), ("Hugo", "d’Hugo"),
+                                        ("Inès Petit", "d’Inès Petit"), ("Dr Claire Martin", "de Dr Claire Martin")])
+def test_14_de_elides_before_a_vowel_or_a_mute_h(name, said):
+    assert de(name) == said
+
+
+def test_14_the_owner_is_told_with_an_elided_de(app, create_patient, create_professional):
+    owner, pro = create_patient(), create_professional(first_name="Inès", last_name="Petit")
+    carnet = create_own_carnet(owner, last_name="Durand", first_names="Éloïse", birth_date=date(1991, 6, 14),
+                               sex=Sex.FEMALE)
+    sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.LINK)[0],
+                  pro, carnet.birth_date, True)
+    second = create_patient(first_name="Autre")
+    sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.HOLDER, InvitationChannel.LINK)[0],
+                  second, carnet.birth_date, True)
+    third = create_professional(first_name="Hugo", last_name="Bernard")
+    sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.LINK)[0],
+                  third, carnet.birth_date, True)
+    subjects = [m.subject for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    told = [s for s in subjects if "Éloïse" in s]
+    assert told and all("carnet d’Éloïse" in s for s in told), subjects
+    body = next(m.body_text for m in db.session.scalars(select(OutboxMessage)) if "Bernard" in m.subject)
+    assert "carnet de vaccination d’Éloïse" in body

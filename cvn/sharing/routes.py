@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from cvn.access import get_carnet, permissions
 from cvn.clock import utcnow
 from cvn.extensions import limiter
+from cvn.french import de
 from cvn.models import InvitationChannel, InvitationState, InvitationTarget
 from cvn.sharing import services
 from cvn.sharing.forms import ClaimForm, CodeInviteForm, EmailInviteForm
@@ -179,9 +180,9 @@ def claim():
         else:
             session.pop(CLAIM_KEY, None)
             if invitation.target == InvitationTarget.HOLDER:
-                flash(_("Le carnet de %(name)s est maintenant dans vos carnets.", name=carnet.full_name), "success")
+                flash(_("Le carnet %(de_name)s est maintenant dans vos carnets.", de_name=de(carnet.full_name)), "success")
             else:
-                flash(_("Le carnet de %(name)s est maintenant dans votre patientèle.", name=carnet.full_name),
+                flash(_("Le carnet %(de_name)s est maintenant dans votre patientèle.", de_name=de(carnet.full_name)),
                       "success")
             return see_other("carnets.show", public_id=carnet.public_id)
     elif request.method == "POST":

@@ -14,7 +14,7 @@ from cvn.models import InvitationChannel, InvitationTarget, OutboxMessage, Sex
 from cvn.patient.services import create_own_carnet
 from cvn.sharing import services as sharing
 from cvn.status.services import Group, overview
-from tests.html import one, text
+from tests.html import one, row_containing, text
 from tests.conftest import PASSWORD, log_in
 from tests.test_fhir_import import confirm, doses_of, upload, world  # noqa: F401  (fixture)
 
@@ -147,3 +147,19 @@ def test_14_the_owner_is_told_with_an_elided_de(app, create_patient, create_prof
     assert told and all("carnet d’Éloïse" in s for s in told), subjects
     body = next(m.body_text for m in db.session.scalars(select(OutboxMessage)) if "Bernard" in m.subject)
     assert "carnet de vaccination d’Éloïse" in body
+
+
+def test_18_the_patientele_badge_says_not_yet_handed_to_the_patient(auth, client, pro, create_carnet):
+    create_carnet(pro)
+    auth.login(pro)
+    row = row_containing(client.get("/pro/"), ".patient-row", "Éloïse DURAND")
+    assert text(one(row, ".badge-muted")) == "Pas encore confié au patient"
+
+
+def test_20_disease_chips_read_as_a_list(auth, client, pro, create_carnet):
+    carnet = create_carnet(pro)
+    carnets.record_dose(pro, carnet, carnets.DoseInput("Priorix", [], date(2025, 2, 11)))
+    auth.login(pro)
+    chips = one(client.get(f"/carnets/{carnet.public_id}/doses"), ".dose .diseases")
+    assert chips.get_text() == "Rougeole, Oreillons, Rubéole"
+    assert [t.get_text() for t in chips.select(".tag")] == ["Rougeole", "Oreillons", "Rubéole"]

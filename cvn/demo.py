@@ -54,15 +54,16 @@ def load_accounts() -> tuple[int, dict[str, User]]:
         users[spec["email"]] = user
     db.session.commit()
     load_second_factor(users["dr.martin@demo.cvn.fr"])
+    load_second_factor(users["admin@demo.cvn.fr"])
     return created, users
 
 
-def load_second_factor(doctor: User) -> None:
-    """Enrol Dr Martin's authenticator app with the printed secret (the others have none)."""
+def load_second_factor(user: User) -> None:
+    """Enrol the authenticator app of Dr Martin (or the administrator) with the printed secret."""
     from cvn.auth.factors import enrol_totp, has_totp
 
-    if not has_totp(doctor):
-        enrol_totp(doctor, DOCTOR_TOTP_SECRET, 0)
+    if not has_totp(user):
+        enrol_totp(user, DOCTOR_TOTP_SECRET, 0)
         db.session.commit()
 
 
@@ -72,7 +73,8 @@ def second_factor_lines() -> list[str]:
 
     doctor = db.session.scalar(select(User).where(User.email == "dr.martin@demo.cvn.fr"))
     grouped = " ".join(DOCTOR_TOTP_SECRET[i:i + 4] for i in range(0, len(DOCTOR_TOTP_SECRET), 4))
-    return ["Dr Martin se connecte avec mot de passe + code d’une application d’authentification :",
+    return ["Dr Martin et l’administratrice se connectent avec mot de passe + code d’une application "
+            "d’authentification (la même clé pour les deux) :",
             f"  clé secrète à saisir dans l’application : {grouped}",
             f"  (ou ce lien otpauth dans un générateur de QR code : {provisioning_uri(doctor, DOCTOR_TOTP_SECRET)})",
             "  la pharmacienne et l’infirmier n’ont pas encore de deuxième étape : CVN la leur fait ajouter à la "

@@ -163,3 +163,28 @@ def test_20_disease_chips_read_as_a_list(auth, client, pro, create_carnet):
     chips = one(client.get(f"/carnets/{carnet.public_id}/doses"), ".dose .diseases")
     assert chips.get_text() == "Rougeole, Oreillons, Rubéole"
     assert [t.get_text() for t in chips.select(".tag")] == ["Rougeole", "Oreillons", "Rubéole"]
+
+
+def test_21_an_administrator_without_second_factor_is_led_to_enrolment(app, auth, client, create_admin):
+    admin = create_admin(second_factor=False)
+    auth.login(admin)
+    page = client.get("/admin/professionnels")
+    assert page.status_code in (302, 303) and page.location.endswith("/compte/methodes")
+    methods = client.get(page.location)
+    assert "Étape obligatoire pour les administrateurs." in text(one(methods, ".alert-warn"))
+
+
+def test_21_an_administrator_logs_in_with_a_code(app, client, create_admin):
+    admin = create_admin()
+    response = client.post("/connexion", data={"email": admin.email, "password": PASSWORD})
+    assert response.status_code == 303 and response.location.endswith("/connexion/code")
+    assert client.get("/admin/professionnels").status_code in (302, 303)  # not yet logged in
+    log_in(client, admin)
+    assert client.get("/admin/professionnels").status_code == 200
+
+
+def test_21_the_verify_button_names_the_whole_person(auth, client, create_admin, create_professional):
+    create_professional(verified=False, first_name="Hugo", last_name="Bernard")
+    auth.login(create_admin())
+    row = row_containing(client.get("/admin/professionnels"), "tbody tr", "Bernard")
+    assert text(one(row, "button")) == "Vérifier le compte d’Hugo Bernard"

@@ -84,7 +84,7 @@ def methods():
     user = _user()
     return render("auth/methods.html", passkeys=factors.passkeys_of(user), totp=factors.has_totp(user),
                   codes_left=factors.recovery_codes_left(user), has_second=factors.has_second_factor(user),
-                  required=user.is_professional, passkeys_on=passkeys.available(), name_form=PasskeyNameForm(prefix="nouvelle", formdata=None),
+                  required=user.is_professional or user.is_admin, passkeys_on=passkeys.available(), name_form=PasskeyNameForm(prefix="nouvelle", formdata=None),
                   confirmed=steps.recently_confirmed())
 
 

@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     init_errors(app)
     app.before_request(access.enforce_second_factor)
+    app.jinja_env.globals["needs_second_factor"] = access.needs_second_factor
 
     from cvn import cli, jobs
 

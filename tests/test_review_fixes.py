@@ -14,7 +14,7 @@ from cvn.models import InvitationChannel, InvitationTarget, OutboxMessage, Sex
 from cvn.patient.services import create_own_carnet
 from cvn.sharing import services as sharing
 from cvn.status.services import Group, overview
-from tests.html import one, row_containing, text
+from tests.html import one, row_containing, text, texts
 from tests.conftest import PASSWORD, log_in
 from tests.test_fhir_import import confirm, doses_of, upload, world  # noqa: F401  (fixture)
 
@@ -188,3 +188,25 @@ def test_21_the_verify_button_names_the_whole_person(auth, client, create_admin,
     auth.login(create_admin())
     row = row_containing(client.get("/admin/professionnels"), "tbody tr", "Bernard")
     assert text(one(row, "button")) == "Vérifier le compte d’Hugo Bernard"
+
+
+def test_10_the_forced_set_up_right_after_log_in_does_not_ask_the_password_again(app, client, clock,
+                                                                                   create_professional):
+    pro = create_professional(second_factor=False, first_name="Inès", last_name="Petit")
+    assert log_in(client, pro).location.endswith("/")
+    page = client.get("/compte/methodes/application")
+    assert page.status_code == 200 and one(page, "#cle-secrete")
+    clock.advance(minutes=6)
+    assert client.get("/compte/methodes/application").location.startswith("/compte/confirmer")
+
+
+def test_10_the_nav_during_the_mandatory_set_up_offers_no_dead_ends(app, client, create_professional):
+    pro = create_professional(second_factor=False)
+    log_in(client, pro)
+    page = client.get("/compte/methodes")
+    assert texts(page, ".main-nav a, .main-nav button") == ["Mon compte", "Se déconnecter"]
+    assert text(one(page, "main p.back a")) == "← Mon compte"
+    enrolled = create_professional()
+    other = app.test_client()
+    log_in(other, enrolled)
+    assert texts(other.get("/compte/methodes"), ".main-nav a")[:3] == ["Patientèle", "À valider", "Carnets archivés"]

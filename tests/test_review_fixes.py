@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from tests.conftest import PASSWORD, log_in
 from tests.test_fhir_import import confirm, doses_of, upload, world  # noqa: F401  (fixture)
 
 ON = date(2026, 11, 30)
+CALENDAR = Path(__file__).resolve().parent.parent / "cvn" / "schedule" / "data" / "calendar.toml"
 
 
 def group(status: str, next_date: date | None) -> Group:
@@ -210,3 +213,22 @@ def test_10_the_nav_during_the_mandatory_set_up_offers_no_dead_ends(app, client,
     other = app.test_client()
     log_in(other, enrolled)
     assert texts(other.get("/compte/methodes"), ".main-nav a")[:3] == ["Patientèle", "À valider", "Carnets archivés"]
+
+
+def test_16_calendar_texts_use_typographic_apostrophes():
+    data = tomllib.loads(CALENDAR.read_text(encoding="utf-8"))
+    shown = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("name", "source", "who", "reason", "note", "label") and isinstance(value, str):
+                    shown.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(data)
+    assert shown and not [s for s in shown if "'" in s]
+    assert any("Rappels de l’enfant" in s for s in shown)

@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     from cvn import access, extensions, inputs, logs, offline, security, sessions, static_files, templating
     from cvn.auth import account_routes, methods_routes  # noqa: F401  (routes on the auth blueprint)
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
+    from cvn.validation import services as validation_services
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"),
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_errors(app)
     app.before_request(access.enforce_second_factor)
     app.jinja_env.globals["needs_second_factor"] = access.needs_second_factor
+    app.jinja_env.globals["waiting_count"] = validation_services.waiting_count
 
     from cvn import cli, jobs
 

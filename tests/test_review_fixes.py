@@ -16,7 +16,7 @@ from cvn.models import InvitationChannel, InvitationTarget, OutboxMessage, Sex
 from cvn.patient.services import create_own_carnet
 from cvn.sharing import services as sharing
 from cvn.status.services import Group, overview
-from tests.html import one, row_containing, text, texts
+from tests.html import one, parse, row_containing, text, texts
 from tests.conftest import PASSWORD, log_in
 from tests.test_fhir_import import confirm, doses_of, upload, world  # noqa: F401  (fixture)
 
@@ -232,3 +232,26 @@ def test_16_calendar_texts_use_typographic_apostrophes():
     walk(data)
     assert shown and not [s for s in shown if "'" in s]
     assert any("Rappels de l’enfant" in s for s in shown)
+
+
+def test_19_a_dose_validated_on_the_queue_leaves_it_and_the_nav_counts_down(app, client, create_patient,
+                                                                            create_professional):
+    pro, owner = create_professional(), create_patient()
+    carnet = create_own_carnet(owner, last_name="Durand", first_names="Lou", birth_date=date(2022, 9, 28),
+                               sex=Sex.FEMALE)
+    first = carnets.record_dose(owner, carnet, carnets.DoseInput("Priorix", [], date(2023, 10, 1)))
+    carnets.record_dose(owner, carnet, carnets.DoseInput("Priorix", [], date(2024, 1, 10)))
+    sharing.claim(sharing.create_invitation(owner, carnet, InvitationTarget.PROFESSIONAL, InvitationChannel.LINK)[0],
+                  pro, carnet.birth_date, True)
+    log_in(client, pro)
+    page = client.get("/pro/a-valider")
+    assert text(one(page, "#queue-count")) == "2 doses en attente"
+    assert len(page_rows := parse(page).select(".queue-group .dose")) == 2 and page_rows
+    answer = client.post(f"/carnets/{carnet.public_id}/doses/{first.id}/valider",
+                         data={"next": "/pro/a-valider"}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "queue-changed" in answer.headers["HX-Trigger"]
+    body = parse(answer)
+    assert body.select(".dose") == []  # the row is swapped for nothing: it leaves the list
+    assert one(body, "#queue-count")["hx-swap-oob"] == "outerHTML"
+    assert text(one(body, "#queue-count")) == "1 dose en attente"
+    assert len(parse(client.get("/pro/a-valider")).select(".queue-group .dose")) == 1

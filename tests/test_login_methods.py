@@ -69,7 +69,7 @@ def test_five_wrong_codes_lock_code_entry_for_fifteen_minutes(app, client, clock
     locked = client.post("/connexion/code", data={"code": "123456"})
     body = locked.get_data(as_text=True)
     assert locked.status_code == 429
-    assert "Trop de codes erronés : la saisie des codes est bloquée pendant 15 minutes, jusqu’à 09:15" in body
+    assert "Trop de codes erronés : la saisie des codes est bloquée pendant 15 minutes, jusqu’à 09 h 15" in body
     # Even the right code waits (and the lock holds in another browser).
     assert client.post("/connexion/code", data={"code": totp_code(app, pro.email)}).status_code == 429
     elsewhere = app.test_client()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -255,3 +255,28 @@ def test_19_a_dose_validated_on_the_queue_leaves_it_and_the_nav_counts_down(app,
     assert one(body, "#queue-count")["hx-swap-oob"] == "outerHTML"
     assert text(one(body, "#queue-count")) == "1 dose en attente"
     assert len(parse(client.get("/pro/a-valider")).select(".queue-group .dose")) == 1
+
+
+def test_17_patientele_and_queue_show_long_french_dates(auth, client, pro, create_carnet):
+    create_carnet(pro)
+    create_carnet(pro, first_names="Léo", sex=Sex.MALE)
+    auth.login(pro)
+    page = client.get("/pro/")
+    assert text(one(row_containing(page, ".patient-row", "Éloïse"), ".patient-birth")).startswith(
+        "Née le 10 février 2024 ·")
+    assert text(one(row_containing(page, ".patient-row", "Léo"), ".patient-birth")).startswith(
+        "Né le 10 février 2024 ·")
+
+
+def test_17_the_invitation_flash_gives_a_long_date(auth, client, pro, create_carnet):
+    carnet = create_carnet(pro)
+    auth.login(pro)
+    client.post(f"/carnets/{carnet.public_id}/invitations/email", data={"inv-email": "parent@exemple.fr"})
+    flashed = text(one(client.get(f"/carnets/{carnet.public_id}/partage"), ".flashes .flash-success"))
+    assert flashed.endswith("Le lien est valable jusqu’au 1er avril 2026.")
+
+
+def test_17_times_read_16_h_02(app):
+    with app.test_request_context():
+        shown = app.jinja_env.filters["datetime_fr"](datetime(2026, 3, 2, 15, 2, tzinfo=timezone.utc))
+    assert shown == "2 mars 2026 à 16 h 02"

@@ -7,7 +7,8 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from cvn.access import get_carnet, permissions
-from cvn.clock import utcnow
+from cvn.clock import local_zone, utcnow
+from cvn.dates import french_date
 from cvn.extensions import limiter
 from cvn.french import de
 from cvn.models import InvitationChannel, InvitationState, InvitationTarget
@@ -73,7 +74,7 @@ def invite_by_email(public_id: str):
         form.email.errors.append(error.message)
         return _panel_page(carnet, target, status=429, email_form=form)
     return _after_change(carnet, target, _("Invitation envoyée à %(email)s. Le lien est valable jusqu’au %(d)s.",
-                                   email=invitation.email, d=invitation.expires_at.strftime("%d/%m/%Y")))
+                                   email=invitation.email, d=french_date(invitation.expires_at.astimezone(local_zone()).date())))
 
 
 @bp.post("/carnets/<public_id>/invitations/code")

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cvn.carnets import services as carnets
 from cvn.clock import today, utcnow
+from cvn.dates import french_date
 from cvn.extensions import db
 from cvn.french import ngettext
 from cvn.models import Carnet, Profession, Role, Sex, User
@@ -88,10 +89,16 @@ def load_carnets(doctor: User) -> int:
     D = carnets.DoseInput
     baby = carnets.create_carnet(doctor, last_name="Durand", first_names="Léo",
                                  birth_date=_months_ago(13), sex=Sex.MALE)
-    for months, product, lot in [(11, "Hexyon", "HX2401"), (9, "Hexyon", "HX2405")]:
+    # Léo, 13 months: every infant dose on time (2, 3, 4, 5, 6 and 12 months) except the
+    # 11-month hexavalent booster, which is overdue, so his status shows a mix.
+    for months, product, lot in [(11, "Hexyon", "HX2401"), (9, "Hexyon", "HX2405"), (9, "Prevenar 20", "PV18"),
+                                 (2, "Prevenar 20", "PV31"), (10, "Bexsero", "BX77"), (8, "Bexsero", "BX81"),
+                                 (1, "Bexsero", "BX95"), (7, "Nimenrix", "NM12"), (1, "Nimenrix", "NM20"),
+                                 (1, "Priorix", "PX33")]:
         carnets.record_dose(doctor, baby, D(product, [], _months_ago(months), lot_number=lot,
                                             injection_site="thigh_left", route="im"))
-    carnets.record_dose(doctor, baby, D("Bexsero", [], _months_ago(10), lot_number="BX77"))
+    for months, lot in [(11, "RX5"), (10, "RX6")]:
+        carnets.record_dose(doctor, baby, D("Rotarix", [], _months_ago(months), lot_number=lot, route="oral"))
     pcv = carnets.record_dose(doctor, baby, D("Prevenar 20", [], _months_ago(11), lot_number="PV1"))
     carnets.update_dose(doctor, baby, pcv, D("Prevenar 20", [], _months_ago(11), lot_number="PV12",
                                              injection_site="thigh_right", route="im"))
@@ -132,7 +139,7 @@ def load_sharing(doctor: User, patient: User) -> list[str]:
     lines = load_owner_story(doctor, patient, mine)
     return [f"  Carnet d’Éloïse Durand confié à {patient.email} ;", *lines,
             f"  invitation e-mail en attente pour le carnet de Léo Durand (né le "
-            f"{baby.birth_date.strftime('%d/%m/%Y')}) : ouvrez-la depuis la boîte d’envoi."]
+            f"{french_date(baby.birth_date)}) : ouvrez-la depuis la boîte d’envoi."]
 
 
 def load_owner_story(doctor: User, patient: User, carnet: Carnet) -> list[str]:
@@ -236,15 +243,30 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n > 1 else ''}"
 
 
+def summary_lines(doctor: User) -> list[str]:
+    """Say what the demo holds, counted from the data (accounts, carnets, Dr Martin's patientèle)."""
+    from cvn.models import Access
+    from cvn.validation.services import waiting_count
+
+    accounts = db.session.scalar(select(func.count()).select_from(User).where(User.email.like("%@demo.cvn.fr")))
+    carnets_in_all = db.session.scalar(select(func.count()).select_from(Carnet))
+    patientele = db.session.scalar(select(func.count()).select_from(Access)
+                                   .where(Access.professional_id == doctor.id, Access.open))
+    waiting = waiting_count(doctor)
+    return [f"Données de démonstration : {_count(accounts, 'compte')} et {_count(carnets_in_all, 'carnet')} ; "
+            f"patientèle de Dr Martin : {_count(patientele, 'carnet')}, "
+            f"{ngettext('%(num)s dose déclarée', '%(num)s doses déclarées', waiting)} à valider."]
+
+
 def load() -> list[str]:
     """Load everything; return lines to print."""
     created, users = load_accounts()
-    opened = load_carnets(users["dr.martin@demo.cvn.fr"])
+    load_carnets(users["dr.martin@demo.cvn.fr"])
     shared = load_sharing(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_status(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_own_carnet(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_failed_mail(users["admin@demo.cvn.fr"])
-    lines = [f"Données de démonstration : {_count(created, 'compte')} et {_count(opened, 'carnet')} créés.",
+    lines = [*summary_lines(users["dr.martin@demo.cvn.fr"]),
              f"Mot de passe de tous les comptes : {PASSWORD}", *second_factor_lines(), *shared]
     for spec in ACCOUNTS:
         kind = "administrateur" if spec.get("is_admin") else (

@@ -6,18 +6,23 @@ import tomllib
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from cvn.auth import factors
 from cvn.carnets import services as carnets
+from cvn.clock import today
+from cvn.demo import DOCTOR_TOTP_SECRET
 from cvn.extensions import db
 from cvn.french import de
-from cvn.models import InvitationChannel, InvitationTarget, OutboxMessage, Sex
+from cvn.models import Carnet, InvitationChannel, InvitationTarget, OutboxMessage, Sex, User
 from cvn.patient.services import create_own_carnet
+from cvn.schedule.engine import evaluate
 from cvn.sharing import services as sharing
-from cvn.status.services import Group, overview
-from tests.html import one, parse, row_containing, text, texts
+from cvn.status.services import Group, grouped, overview, person_of, records_by_carnet
 from tests.conftest import PASSWORD, log_in
+from tests.html import one, parse, row_containing, text, texts
 from tests.test_fhir_import import confirm, doses_of, upload, world  # noqa: F401  (fixture)
 
 ON = date(2026, 11, 30)
@@ -280,3 +285,19 @@ def test_17_times_read_16_h_02(app):
     with app.test_request_context():
         shown = app.jinja_env.filters["datetime_fr"](datetime(2026, 3, 2, 15, 2, tzinfo=timezone.utc))
     assert shown == "2 mars 2026 à 16 h 02"
+
+
+def test_22_23_the_demo_counts_from_its_data_and_leo_shows_a_mix(runner):
+    output = runner.invoke(args=["cvn", "demo"]).output
+    carnets_in_all = db.session.scalar(select(func.count()).select_from(Carnet))
+    assert output.splitlines()[0] == (f"Données de démonstration : 5 comptes et {carnets_in_all} carnets ; "
+                                      "patientèle de Dr Martin : 4 carnets, 2 doses déclarées à valider.")
+    assert "déclarée(s)" not in output and "3 doses validées, 1 déclarée ;" in output
+    admin = db.session.scalar(select(User).where(User.email == "admin@demo.cvn.fr"))
+    assert factors.verify_totp(admin, pyotp.TOTP(DOCTOR_TOTP_SECRET).at(factors.utcnow()))
+    leo = db.session.scalar(select(Carnet).where(Carnet.first_names == "Léo"))
+    groups = grouped(evaluate(person_of(leo), records_by_carnet([leo.id])[leo.id], today()))
+    late = {d for g in groups if g.status == "overdue" for d in g.diseases}
+    assert late == {"diphtheria", "tetanus", "pertussis", "polio", "hib", "hepatitis_b"}  # the 11-month booster
+    assert {"measles", "pneumococcus", "meningococcus_b", "rotavirus"} <= {
+        d for g in groups if g.status in ("up_to_date", "complete") for d in g.diseases}

@@ -52,16 +52,16 @@ def _user():
 
 
 def _keep_last_factor(change: str) -> bool:
-    """Refuse to remove a professional's last second factor; True when the removal may go on."""
+    """Refuse to remove a professional's or an administrator's last second factor; True when it may go on."""
     user = _user()
-    if not user.is_professional:
+    if not (user.is_professional or user.is_admin):
         return True
     remaining = (factors.has_totp(user) and change != "totp") or \
         (user.email_code_enabled_at is not None and change != "email") or \
         (len(factors.passkeys_of(user)) > (1 if change == "passkey" else 0))
     if not remaining:
-        flash(_("Un compte professionnel garde au moins une deuxième étape : ajoutez-en une autre avant de "
-                "retirer celle-ci."), "error")
+        flash(_("Un compte professionnel ou administrateur garde au moins une deuxième étape : ajoutez-en une "
+                "autre avant de retirer celle-ci."), "error")
     return bool(remaining)
 
 

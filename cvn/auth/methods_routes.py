@@ -238,7 +238,7 @@ def passkey_add():
     payload = request.get_json(silent=True) or {}
     form = PasskeyNameForm(data={"name": payload.get("name", "")}, meta={"csrf": False})
     if not form.validate():
-        return jsonify(error=" ".join(form.name.errors)), 422
+        return jsonify(error=" ".join(str(e) for e in form.name.errors)), 422
     try:
         passkeys.register(_user(), str(payload.get("credential", "")), form.name.data)
     except passkeys.PasskeyError as error:

@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     from cvn import access, dbpool, extensions, inputs, logs, offline, security, sessions, static_files, templating
     from cvn.auth import account_routes, methods_routes  # noqa: F401  (routes on the auth blueprint)
     from cvn.auth import routes as auth_routes  # noqa: F401  (user loader)
+    from cvn.validation import services as validation_services
 
     extensions.db.init_app(app)
     dbpool.init_app(app)
@@ -67,6 +68,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     init_errors(app)
     app.before_request(access.enforce_second_factor)
+    app.jinja_env.globals["needs_second_factor"] = access.needs_second_factor
+    app.jinja_env.globals["waiting_count"] = validation_services.waiting_count
 
     from cvn import cli, jobs
 

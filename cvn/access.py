@@ -32,7 +32,7 @@ def _request_cache() -> dict | None:
 
 
 def needs_second_factor(user) -> bool:
-    """Tell whether a verified professional still has to add a second factor (once per request)."""
+    """Tell whether a verified professional or an administrator still has to add a second factor (once per request)."""
     cache = _request_cache()
     if cache is None or not getattr(user, "is_authenticated", False):
         return _needs_second_factor(user)
@@ -107,6 +107,8 @@ def admin_required(view):
             return login_manager.unauthorized()
         if not current_user.is_admin:
             abort(403)
+        if needs_second_factor(current_user):
+            return _to_enrolment()
         return view(*args, **kwargs)
 
     return wrapper

@@ -28,6 +28,11 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "octobre", "novembre", "décembre")
 
 
+def french_time(moment) -> str:
+    """Return a time of day the French way: "16 h 02"."""
+    return f"{moment:%H} h {moment:%M}"
+
+
 def french_date(d: date) -> str:
     """Return a date as French prose: "1er avril 2026", "12 mars 2025"."""
     day = "1er" if d.day == 1 else str(d.day)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cvn.carnets import services as carnets
 from cvn.clock import today, utcnow
+from cvn.dates import french_date
 from cvn.extensions import db
+from cvn.french import ngettext
 from cvn.models import Carnet, Profession, Role, Sex, User
 
 PASSWORD = "demo-cvn-2026"
@@ -53,15 +55,16 @@ def load_accounts() -> tuple[int, dict[str, User]]:
         users[spec["email"]] = user
     db.session.commit()
     load_second_factor(users["dr.martin@demo.cvn.fr"])
+    load_second_factor(users["admin@demo.cvn.fr"])
     return created, users
 
 
-def load_second_factor(doctor: User) -> None:
-    """Enrol Dr Martin's authenticator app with the printed secret (the others have none)."""
+def load_second_factor(user: User) -> None:
+    """Enrol the authenticator app of Dr Martin (or the administrator) with the printed secret."""
     from cvn.auth.factors import enrol_totp, has_totp
 
-    if not has_totp(doctor):
-        enrol_totp(doctor, DOCTOR_TOTP_SECRET, 0)
+    if not has_totp(user):
+        enrol_totp(user, DOCTOR_TOTP_SECRET, 0)
         db.session.commit()
 
 
@@ -71,7 +74,8 @@ def second_factor_lines() -> list[str]:
 
     doctor = db.session.scalar(select(User).where(User.email == "dr.martin@demo.cvn.fr"))
     grouped = " ".join(DOCTOR_TOTP_SECRET[i:i + 4] for i in range(0, len(DOCTOR_TOTP_SECRET), 4))
-    return ["Dr Martin se connecte avec mot de passe + code d’une application d’authentification :",
+    return ["Dr Martin et l’administratrice se connectent avec mot de passe + code d’une application "
+            "d’authentification (la même clé pour les deux) :",
             f"  clé secrète à saisir dans l’application : {grouped}",
             f"  (ou ce lien otpauth dans un générateur de QR code : {provisioning_uri(doctor, DOCTOR_TOTP_SECRET)})",
             "  la pharmacienne et l’infirmier n’ont pas encore de deuxième étape : CVN la leur fait ajouter à la "
@@ -85,10 +89,16 @@ def load_carnets(doctor: User) -> int:
     D = carnets.DoseInput
     baby = carnets.create_carnet(doctor, last_name="Durand", first_names="Léo",
                                  birth_date=_months_ago(13), sex=Sex.MALE)
-    for months, product, lot in [(11, "Hexyon", "HX2401"), (9, "Hexyon", "HX2405")]:
+    # Léo, 13 months: every infant dose on time (2, 3, 4, 5, 6 and 12 months) except the
+    # 11-month hexavalent booster, which is overdue, so his status shows a mix.
+    for months, product, lot in [(11, "Hexyon", "HX2401"), (9, "Hexyon", "HX2405"), (9, "Prevenar 20", "PV18"),
+                                 (2, "Prevenar 20", "PV31"), (10, "Bexsero", "BX77"), (8, "Bexsero", "BX81"),
+                                 (1, "Bexsero", "BX95"), (7, "Nimenrix", "NM12"), (1, "Nimenrix", "NM20"),
+                                 (1, "Priorix", "PX33")]:
         carnets.record_dose(doctor, baby, D(product, [], _months_ago(months), lot_number=lot,
                                             injection_site="thigh_left", route="im"))
-    carnets.record_dose(doctor, baby, D("Bexsero", [], _months_ago(10), lot_number="BX77"))
+    for months, lot in [(11, "RX5"), (10, "RX6")]:
+        carnets.record_dose(doctor, baby, D("Rotarix", [], _months_ago(months), lot_number=lot, route="oral"))
     pcv = carnets.record_dose(doctor, baby, D("Prevenar 20", [], _months_ago(11), lot_number="PV1"))
     carnets.update_dose(doctor, baby, pcv, D("Prevenar 20", [], _months_ago(11), lot_number="PV12",
                                              injection_site="thigh_right", route="im"))
@@ -129,7 +139,7 @@ def load_sharing(doctor: User, patient: User) -> list[str]:
     lines = load_owner_story(doctor, patient, mine)
     return [f"  Carnet d’Éloïse Durand confié à {patient.email} ;", *lines,
             f"  invitation e-mail en attente pour le carnet de Léo Durand (né le "
-            f"{baby.birth_date.strftime('%d/%m/%Y')}) : ouvrez-la depuis la boîte d’envoi."]
+            f"{french_date(baby.birth_date)}) : ouvrez-la depuis la boîte d’envoi."]
 
 
 def load_owner_story(doctor: User, patient: User, carnet: Carnet) -> list[str]:
@@ -205,7 +215,7 @@ def load_own_carnet(doctor: User, patient: User) -> list[str]:
             validation.validate(doctor, lou, dose)
     pending = sum(1 for d in carnets.live_doses(lou) if d.state == DoseState.DECLARED)
     return [f"  carnet de Lou Durand créé par la patiente elle-même (« Mes carnets » → « Créer un carnet »), "
-            f"partagé avec Dr Martin : 3 doses validées, {pending} déclarée(s) ;",
+            f"partagé avec Dr Martin : 3 doses validées, {ngettext('%(num)s déclarée', '%(num)s déclarées', pending)} ;",
             "  sur chaque carnet : « Attestation de vaccination » (à imprimer, QR de vérification), "
             "« Exporter (FHIR) » et, pour la titulaire, « Importer (FHIR) » ;",
             f"  une attestation à vérifier : {absolute_url('portability.verify', token=token_for(lou, today()))}"]
@@ -233,15 +243,30 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n > 1 else ''}"
 
 
+def summary_lines(doctor: User) -> list[str]:
+    """Say what the demo holds, counted from the data (accounts, carnets, Dr Martin's patientèle)."""
+    from cvn.models import Access
+    from cvn.validation.services import waiting_count
+
+    accounts = db.session.scalar(select(func.count()).select_from(User).where(User.email.like("%@demo.cvn.fr")))
+    carnets_in_all = db.session.scalar(select(func.count()).select_from(Carnet))
+    patientele = db.session.scalar(select(func.count()).select_from(Access)
+                                   .where(Access.professional_id == doctor.id, Access.open))
+    waiting = waiting_count(doctor)
+    return [f"Données de démonstration : {_count(accounts, 'compte')} et {_count(carnets_in_all, 'carnet')} ; "
+            f"patientèle de Dr Martin : {_count(patientele, 'carnet')}, "
+            f"{ngettext('%(num)s dose déclarée', '%(num)s doses déclarées', waiting)} à valider."]
+
+
 def load() -> list[str]:
     """Load everything; return lines to print."""
     created, users = load_accounts()
-    opened = load_carnets(users["dr.martin@demo.cvn.fr"])
+    load_carnets(users["dr.martin@demo.cvn.fr"])
     shared = load_sharing(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_status(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_own_carnet(users["dr.martin@demo.cvn.fr"], users["patient@demo.cvn.fr"])
     shared += load_failed_mail(users["admin@demo.cvn.fr"])
-    lines = [f"Données de démonstration : {_count(created, 'compte')} et {_count(opened, 'carnet')} créés.",
+    lines = [*summary_lines(users["dr.martin@demo.cvn.fr"]),
              f"Mot de passe de tous les comptes : {PASSWORD}", *second_factor_lines(), *shared]
     for spec in ACCOUNTS:
         kind = "administrateur" if spec.get("is_admin") else (

@@ -6,13 +6,15 @@ from datetime import date, datetime
 
 from flask import Flask
 
+from cvn import french
 from cvn.clock import local_zone, today
-from cvn.dates import age_label, french_date
+from cvn.dates import age_label, french_date, french_time
 from cvn.schedule.catalogue import disease_label
 
 
 def init_app(app: Flask) -> None:
-    """Register CVN's template filters."""
+    """Register CVN's template filters (and the French plural and elision helpers)."""
+    french.install(app.jinja_env)
 
     @app.template_filter("date_fr")
     def date_fr(value: date | datetime | None, style: str = "long") -> str:
@@ -49,11 +51,11 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("datetime_fr")
     def datetime_fr(value: datetime | None) -> str:
-        """Format a moment in local time ("12 mars 2025 à 14:05")."""
+        """Format a moment in local time ("12 mars 2025 à 14 h 05")."""
         if value is None:
             return ""
         local = value.astimezone(local_zone())
-        return f"{french_date(local.date())} à {local:%H:%M}"
+        return f"{french_date(local.date())} à {french_time(local)}"
 
     @app.template_filter("duration_fr")
     def duration_fr(seconds: int) -> str:

@@ -254,8 +254,15 @@ def create_professional(app, clock):
 
 @pytest.fixture
 def create_admin(create_patient):
-    def make(**fields) -> User:
-        return create_patient(is_admin=True, first_name="Ada", **fields)
+    """Return a factory of administrators; ``second_factor`` enrols the authenticator app ``TOTP_SECRET``."""
+    from cvn.auth.factors import enrol_totp
+
+    def make(second_factor: bool = True, **fields) -> User:
+        admin = create_patient(is_admin=True, first_name="Ada", **fields)
+        if second_factor:
+            enrol_totp(admin, TOTP_SECRET, 0)
+            db.session.commit()
+        return admin
 
     return make
 

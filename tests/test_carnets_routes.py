@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from cvn.carnets import services
 from cvn.extensions import db
 from cvn.models import Access, AuditEvent, Carnet, Dose, DoseState, Ownership
-from tests.html import one, text, texts
+from tests.html import one, row_containing, text, texts
 
 HTMX = {"HX-Request": "true"}
 
@@ -168,7 +168,8 @@ def test_patientele_search_page_and_fragment(client, logged_pro, carnet, create_
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert "Éloïse DURAND" in body and "Hélène" not in body
-    assert "Pas encore partagé avec le titulaire" in body
+    assert text(one(row_containing(page, ".patient-row", "Éloïse DURAND"), ".badge-muted")) == (
+        "Pas encore confié au patient")
     fragment = client.get("/pro/?q=HELENE", headers=HTMX).get_data(as_text=True)
     assert "<html" not in fragment and "Hélène MARTIN" in fragment
     bad = client.get("/pro/?naissance=32/13/2020")

@@ -13,6 +13,7 @@ from cvn.sharing import services
 from cvn.sharing.qr import qr_png
 from cvn.tokens import hash_token
 from tests.conftest import PASSWORD, log_in, outbox_links
+from tests.html import texts
 
 BIRTH = date(2024, 2, 10)
 
@@ -324,13 +325,13 @@ def test_concurrent_claims_of_one_token_only_one_wins(make_app, pro, carnet, cre
 
 def test_sharing_status_in_the_patientele(client, auth, clock, pro, carnet, create_patient):
     auth.login(pro)
-    assert "Pas encore partagé avec le titulaire" in client.get("/pro/").get_data(as_text=True)
+    assert "Pas encore confié au patient" in texts(client.get("/pro/"), ".patient-row .badge")
     _inv, raw = invite(pro, carnet)
     page = client.get("/pro/").get_data(as_text=True)
     assert "Invitation en attente jusqu’au 1er avril 2026" in page
     clock.advance(days=31)
     auth.login(pro)  # a month later: the session has long ended
-    assert "Pas encore partagé avec le titulaire" in client.get("/pro/").get_data(as_text=True)
+    assert "Pas encore confié au patient" in texts(client.get("/pro/"), ".patient-row .badge")
     clock.advance(days=-31)
     owner_client = client.application.test_client()
     owner = create_patient()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from cvn.access import admin_required
 from cvn.auth.services import verify_professional
 from cvn.extensions import db
+from cvn.french import de
 from cvn.models import Role, User
 from cvn.outbox import services as outbox
 from cvn.web import render, see_other
@@ -33,7 +34,7 @@ def verify(user_id: int):
     user = db.session.get(User, user_id)
     if user is None or not verify_professional(user):
         abort(404)
-    flash(_("Compte de %(name)s vérifié.", name=user.display_name), "success")
+    flash(_("Compte %(de_name)s vérifié.", de_name=de(user.display_name)), "success")
     return see_other("admin.professionals")
 
 

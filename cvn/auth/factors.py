@@ -81,8 +81,8 @@ def has_second_factor(user: User, enrolled: bool | None = None) -> bool:
 
 
 def needs_second_factor(user, enrolled: bool | None = None) -> bool:
-    """Tell whether a verified professional still has to add a second factor (or a passkey)."""
-    return bool(getattr(user, "is_authenticated", False) and user.is_verified_professional
+    """Tell whether a verified professional or an administrator still has to add a second factor (or a passkey)."""
+    return bool(getattr(user, "is_authenticated", False) and (user.is_verified_professional or user.is_admin)
                 and not has_second_factor(user, enrolled))
 
 

@@ -76,8 +76,13 @@ def _restart() -> None:
 
 
 def complete(user: User, method: str, remember: bool = False, device_id: int | None = None) -> None:
-    """Log the account in under a new session id; remember the device if asked (commits)."""
+    """Log the account in under a new session id; remember the device if asked (commits).
+
+    The log-in itself proves the identity: method changes need no password again for
+    :data:`REAUTH_SECONDS` (the forced second-factor set-up follows it at once).
+    """
     _restart()
+    confirm_identity()
     if remember and device_id is None:
         device_id = sessions.remember_device(user).id
     sessions.bind(user, method, device_id)

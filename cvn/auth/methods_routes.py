@@ -52,16 +52,16 @@ def _user():
 
 
 def _keep_last_factor(change: str) -> bool:
-    """Refuse to remove a professional's last second factor; True when the removal may go on."""
+    """Refuse to remove a professional's or an administrator's last second factor; True when it may go on."""
     user = _user()
-    if not user.is_professional:
+    if not (user.is_professional or user.is_admin):
         return True
     remaining = (factors.has_totp(user) and change != "totp") or \
         (user.email_code_enabled_at is not None and change != "email") or \
         (len(factors.passkeys_of(user)) > (1 if change == "passkey" else 0))
     if not remaining:
-        flash(_("Un compte professionnel garde au moins une deuxième étape : ajoutez-en une autre avant de "
-                "retirer celle-ci."), "error")
+        flash(_("Un compte professionnel ou administrateur garde au moins une deuxième étape : ajoutez-en une "
+                "autre avant de retirer celle-ci."), "error")
     return bool(remaining)
 
 
@@ -84,7 +84,7 @@ def methods():
     user = _user()
     return render("auth/methods.html", passkeys=factors.passkeys_of(user), totp=factors.has_totp(user),
                   codes_left=factors.recovery_codes_left(user), has_second=factors.has_second_factor(user),
-                  required=user.is_professional, passkeys_on=passkeys.available(), name_form=PasskeyNameForm(prefix="nouvelle", formdata=None),
+                  required=user.is_professional or user.is_admin, passkeys_on=passkeys.available(), name_form=PasskeyNameForm(prefix="nouvelle", formdata=None),
                   confirmed=steps.recently_confirmed())
 
 
@@ -238,7 +238,7 @@ def passkey_add():
     payload = request.get_json(silent=True) or {}
     form = PasskeyNameForm(data={"name": payload.get("name", "")}, meta={"csrf": False})
     if not form.validate():
-        return jsonify(error=" ".join(form.name.errors)), 422
+        return jsonify(error=" ".join(str(e) for e in form.name.errors)), 422
     try:
         passkeys.register(_user(), str(payload.get("credential", "")), form.name.data)
     except passkeys.PasskeyError as error:

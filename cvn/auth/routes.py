@@ -15,6 +15,7 @@ from cvn.auth.blueprint import bp
 from cvn.auth.forms import (CodeForm, ForgotPasswordForm, LoginForm, PatientSignupForm, ProfessionalSignupForm,
                             RecoveryCodeForm, ResetPasswordForm)
 from cvn.clock import local_zone
+from cvn.dates import french_time
 from cvn.extensions import db, limiter, login_manager
 from cvn.models import Profession, Role, User
 from cvn.web import absolute_url, redirect_url, render, safe_next, see_other
@@ -84,7 +85,7 @@ def login():
 
 def _lock_message(until) -> str:
     return _("Trop de codes erronés : la saisie des codes est bloquée pendant 15 minutes, jusqu’à %(t)s. "
-             "Une clé d’accès reste utilisable.", t=until.astimezone(local_zone()).strftime("%H:%M"))
+             "Une clé d’accès reste utilisable.", t=french_time(until.astimezone(local_zone())))
 
 
 @bp.route("/connexion/code", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from cvn.audit import record_read
 from cvn.carnets import sections, services
 from cvn.carnets.forms import ROUTE_LABELS, SITE_LABELS, CarnetForm, DeleteDoseForm, DoseForm
 from cvn.clock import today
+from cvn.french import de
 from cvn.models import Sex
 from cvn.schedule.catalogue import disease_label, product_by_name, products
 from cvn.status.services import FLAGS, STATUS_LABELS
@@ -52,7 +53,7 @@ def create():
                 getattr(form, error.field).errors.append(error.message)
                 status = 422
             else:
-                flash(_("Carnet de %(name)s ouvert. Enregistrez ses vaccinations.", name=carnet.full_name),
+                flash(_("Carnet %(de_name)s ouvert. Enregistrez ses vaccinations.", de_name=de(carnet.full_name)),
                       "success")
                 return see_other("carnets.show", public_id=carnet.public_id)
     elif request.method == "POST":

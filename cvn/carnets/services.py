@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from cvn.access import AccessLost, permissions
 from cvn.audit import audit
 from cvn.clock import today, utcnow
+from cvn.dates import french_date
 from cvn.extensions import db
 from cvn.inputs import clean_name
 from cvn.models import Access, Carnet, Dose, DoseRevision, DoseState, Sex, User
@@ -87,7 +88,7 @@ def _resolve(carnet: Carnet, data: DoseInput) -> dict:
     if data.administered_on < carnet.birth_date:
         raise DoseError("administered_on",
                         "La date de vaccination ne peut pas précéder la date de naissance "
-                        f"({carnet.birth_date.strftime('%d/%m/%Y')}).")
+                        f"({french_date(carnet.birth_date)}).")
     unknown = [d for d in data.diseases if d not in known_diseases()]
     if unknown:
         raise DoseError("diseases", "Maladie inconnue : " + ", ".join(unknown))

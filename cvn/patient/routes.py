@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from cvn.access import patient_required
 from cvn.carnets.services import DoseError
+from cvn.french import de
 from cvn.models import Sex
 from cvn.patient import services
 from cvn.patient.forms import OwnCarnetForm
@@ -45,9 +46,9 @@ def new_carnet():
                 getattr(form, error.field).errors.append(error.message)
                 status = 422
             else:
-                flash(_("Carnet de %(name)s créé. Déclarez ses vaccinations à partir du carnet papier : "
+                flash(_("Carnet %(de_name)s créé. Déclarez ses vaccinations à partir du carnet papier : "
                         "elles seront validées par un professionnel de santé avec qui vous le partagerez.",
-                        name=carnet.full_name), "success")
+                        de_name=de(carnet.full_name)), "success")
                 return see_other("carnets.show", public_id=carnet.public_id)
     elif request.method == "POST":
         status = 422

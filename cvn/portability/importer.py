@@ -14,6 +14,7 @@ from datetime import date
 from fhir.resources.R4B.immunization import Immunization
 from pydantic import ValidationError
 
+from cvn.dates import french_date
 from cvn.portability import fhir
 from cvn.schedule.catalogue import diseases as known_diseases
 from cvn.schedule.catalogue import fold, product_by_name, products, sort_diseases
@@ -77,8 +78,18 @@ class Line:
     planned: Planned | None = None
 
 
+@dataclass(frozen=True)
+class FileHolder:
+    """The person a file names (its Patient resource): shown in the preview, compared with the carnet."""
+
+    name: str
+    given: tuple[str, ...]
+    birth_date: date | None
+
+
 @dataclass
 class Preview:
+    holder: FileHolder | None = None
     added: list[Line] = field(default_factory=list)
     duplicates: list[Line] = field(default_factory=list)
     refused: list[Line] = field(default_factory=list)
@@ -246,9 +257,48 @@ def _shown_date(value) -> str | None:
         return str(value)[:30] if value else None
 
 
-def preview(raw: bytes, birth_date: date, existing: set, today: date) -> Preview:
-    """Sort the upload's Immunizations into added, duplicates and refused (raise :class:`Refused` for the file)."""
+def holder_of(resources: list) -> FileHolder | None:
+    """Return the person the file's Patient resource names (None when the file names nobody)."""
+    patient = next((r for r in resources if isinstance(r, dict) and r.get("resourceType") == "Patient"), None)
+    if patient is None:
+        return None
+    names = patient.get("name") if isinstance(patient.get("name"), list) else []
+    first = names[0] if names and isinstance(names[0], dict) else {}
+    given = tuple(str(g) for g in (first.get("given") or []) if isinstance(g, str))
+    shown = str(first.get("text") or " ".join([*given, str(first.get("family") or "")])).strip()
+    try:
+        born = date.fromisoformat(str(patient.get("birthDate"))[:10])
+    except ValueError:
+        born = None
+    return FileHolder(" ".join(shown.split())[:120], given, born)
+
+
+def check_holder(holder: FileHolder | None, first_names: str, birth_date: date) -> None:
+    """Refuse a file whose Patient is someone else: another birth date, or no first name in common.
+
+    Family names are not compared (a usage or married name differs from the birth name).
+    """
+    if holder is None:
+        return
+    if holder.birth_date is not None and holder.birth_date != birth_date:
+        raise Refused(f"Ce fichier est celui de {holder.name or 'une autre personne'} (date de naissance : "
+                      f"{french_date(holder.birth_date)}), pas du titulaire de ce carnet (date de naissance : "
+                      f"{french_date(birth_date)}). Importez le fichier de la bonne personne.")
+    ours = {fold(part) for part in first_names.replace("-", " ").split()}
+    theirs = {fold(part) for g in holder.given for part in g.replace("-", " ").split()}
+    if theirs and not ours & theirs:
+        raise Refused(f"Ce fichier est celui de {holder.name}, dont le prénom n’est pas celui du titulaire "
+                      f"de ce carnet ({first_names}). Importez le fichier de la bonne personne.")
+
+
+def preview(raw: bytes, birth_date: date, existing: set, today: date, first_names: str = "") -> Preview:
+    """Sort the upload's Immunizations into added, duplicates and refused (raise :class:`Refused` for the file).
+
+    A file naming another person (see :func:`check_holder`) is refused as a whole.
+    """
     resources = load(raw)
+    holder = holder_of(resources)
+    check_holder(holder, first_names, birth_date)
     immunizations = [r for r in resources if isinstance(r, dict) and r.get("resourceType") == "Immunization"]
     if len(immunizations) > MAX_IMMUNIZATIONS:
         raise Refused(f"Ce fichier contient {len(immunizations)} vaccinations : l’import en accepte "
@@ -256,7 +306,7 @@ def preview(raw: bytes, birth_date: date, existing: set, today: date) -> Preview
     versions = {v for v in map(_version_of, immunizations) if v}
     if versions:
         raise Refused(f"Ce fichier est en FHIR {sorted(versions)[0]} : CVN importe FHIR R4 (version 4.0.1).")
-    result, seen = Preview(), set(existing)
+    result, seen = Preview(holder=holder), set(existing)
     for position, resource in enumerate(resources, start=1):
         if not isinstance(resource, dict):
             result.refused.append(Line(position, "Entrée illisible", None, "entrée de Bundle sans ressource"))

@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from cvn.access import get_carnet, is_owner, professional_required
 from cvn.clock import today
 from cvn.errors import render_error
+from cvn.french import ngettext
 from cvn.portability import certificate, services
 from cvn.portability.fhir import FHIR_JSON
 from cvn.portability.forms import ConfirmImportForm, ImportForm
@@ -77,7 +78,7 @@ def import_file(public_id: str):
     if form.validate_on_submit():
         raw = form.file.data.read(MAX_BYTES + 1)
         try:
-            shown = preview(raw, carnet.birth_date, services.existing_keys(carnet), today())
+            shown = preview(raw, carnet.birth_date, services.existing_keys(carnet), today(), carnet.first_names)
         except Refused as error:
             refused, status = error.message, 422
         else:
@@ -105,8 +106,9 @@ def import_confirm(public_id: str):
         return see_other("portability.import_file", public_id=carnet.public_id)
     session.pop(PENDING_KEY, None)
     added = services.apply_import(current_user, carnet, [Planned.from_dict(d) for d in pending["doses"]])
-    flash(_("%(n)s dose(s) importée(s), déclarée(s) en attente de validation par un professionnel de santé.",
-            n=len(added)), "success")
+    flash(ngettext("%(num)s dose importée, déclarée en attente de validation par un professionnel de santé.",
+                   "%(num)s doses importées, déclarées en attente de validation par un professionnel de santé.",
+                   len(added)), "success")
     return see_other("carnets.section", public_id=carnet.public_id, section="doses")
 
 

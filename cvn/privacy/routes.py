@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from cvn.auth import login as steps
 from cvn.clock import today
+from cvn.french import ngettext
 from cvn.privacy import services
 from cvn.privacy.forms import DeleteAccountForm
 from cvn.web import render, see_other
@@ -43,8 +44,10 @@ def delete_account():
                 status = 422
             else:
                 steps.log_out()
-                flash(_("Votre compte est supprimé. %(deleted)s carnet(s) supprimé(s), %(kept)s conservé(s) pour "
-                        "leurs autres titulaires ou professionnels.", deleted=result.deleted, kept=result.kept),
+                flash(_("Votre compte est supprimé.") + " "
+                      + ngettext("%(num)s carnet supprimé,", "%(num)s carnets supprimés,", result.deleted) + " "
+                      + ngettext("%(num)s conservé pour ses autres titulaires ou professionnels.",
+                                 "%(num)s conservés pour leurs autres titulaires ou professionnels.", result.kept),
                       "success")
                 return see_other("main.home")
         else:

@@ -7,8 +7,10 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from cvn.access import get_carnet, permissions
-from cvn.clock import utcnow
+from cvn.clock import local_zone, utcnow
+from cvn.dates import french_date
 from cvn.extensions import limiter
+from cvn.french import de
 from cvn.models import InvitationChannel, InvitationState, InvitationTarget
 from cvn.sharing import services
 from cvn.sharing.forms import ClaimForm, CodeInviteForm, EmailInviteForm
@@ -72,7 +74,7 @@ def invite_by_email(public_id: str):
         form.email.errors.append(error.message)
         return _panel_page(carnet, target, status=429, email_form=form)
     return _after_change(carnet, target, _("Invitation envoyée à %(email)s. Le lien est valable jusqu’au %(d)s.",
-                                   email=invitation.email, d=invitation.expires_at.strftime("%d/%m/%Y")))
+                                   email=invitation.email, d=french_date(invitation.expires_at.astimezone(local_zone()).date())))
 
 
 @bp.post("/carnets/<public_id>/invitations/code")
@@ -179,9 +181,9 @@ def claim():
         else:
             session.pop(CLAIM_KEY, None)
             if invitation.target == InvitationTarget.HOLDER:
-                flash(_("Le carnet de %(name)s est maintenant dans vos carnets.", name=carnet.full_name), "success")
+                flash(_("Le carnet %(de_name)s est maintenant dans vos carnets.", de_name=de(carnet.full_name)), "success")
             else:
-                flash(_("Le carnet de %(name)s est maintenant dans votre patientèle.", name=carnet.full_name),
+                flash(_("Le carnet %(de_name)s est maintenant dans votre patientèle.", de_name=de(carnet.full_name)),
                       "success")
             return see_other("carnets.show", public_id=carnet.public_id)
     elif request.method == "POST":

@@ -17,6 +17,7 @@ from cvn.access import forget_permissions, is_owner, permissions
 from cvn.audit import audit
 from cvn.clock import utcnow
 from cvn.extensions import db
+from cvn.french import de
 from cvn.models import (MAX_ATTEMPTS, Access, Carnet, Invitation, InvitationChannel, InvitationState,
                         InvitationTarget, Ownership, User)
 from cvn.outbox.services import queue_mail
@@ -265,8 +266,8 @@ def _tell_owners(recipients: list[User], carnet: Carnet, kind: str, newcomer: Us
     for owner in recipients:
         if owner.email_confirmed_at is None:
             continue
-        subject = (f"{newcomer.display_name} a désormais accès au carnet de {carnet.first_names}"
-                   if kind == "professional_joined" else f"Un autre titulaire a rejoint le carnet de {carnet.first_names}")
+        subject = (f"{newcomer.display_name} a désormais accès au carnet {de(carnet.first_names)}"
+                   if kind == "professional_joined" else f"Un autre titulaire a rejoint le carnet {de(carnet.first_names)}")
         queue_mail(owner.email, subject, "owner_notice", user=owner, carnet=carnet, kind=kind, newcomer=newcomer,
                    link=absolute_url("carnets.section", public_id=carnet.public_id, section="partage",
                                      _anchor="professionnels"))

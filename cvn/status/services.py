@@ -145,20 +145,28 @@ class Summary:
 
 @dataclass(frozen=True)
 class Overview:
-    """The carnet header's line: how many series are overdue or due, and the next appointment."""
+    """The carnet header's line: how many series are overdue or due, and the next appointment.
+
+    ``next_date`` is the earliest date something is due: ``on`` itself (``now``) when a
+    series is due or overdue, else the first future date a dose becomes recommended.
+    """
 
     overdue: int
     due: int
     next_date: date | None
+    now: bool = False
 
 
 def overview(groups: list[Group], on: date | None = None) -> Overview:
-    """Count the overdue and due series and find the next date something falls due after ``on``."""
+    """Count the overdue and due series and find the earliest date something is due (``on`` if due now)."""
     on = on or today()
+    overdue = sum(g.status == "overdue" for g in groups)
+    due = sum(g.status == "due" for g in groups)
+    if overdue or due:
+        return Overview(overdue=overdue, due=due, next_date=on, now=True)
     upcoming = [g.next_date for g in groups
-                if g.status in ("up_to_date", "complete") and g.next_date and g.next_date > on]
-    return Overview(overdue=sum(g.status == "overdue" for g in groups), due=sum(g.status == "due" for g in groups),
-                    next_date=min(upcoming) if upcoming else None)
+                if g.status in ("up_to_date", "complete", "not_yet") and g.next_date and g.next_date > on]
+    return Overview(overdue=overdue, due=due, next_date=min(upcoming) if upcoming else None)
 
 
 def summarize(recommendations: list[Recommendation]) -> Summary:

@@ -12,6 +12,8 @@ from cvn.validation import services
 from cvn.web import carnet_changed, redirect_url, render, safe_next, wants_fragment
 
 bp = Blueprint("validation", __name__)
+#: The htmx event after a decision on "À valider" (the row is gone, the carnet changed).
+QUEUE_CHANGED = "carnet-changed, queue-changed"
 
 
 @bp.get("/pro/a-valider")
@@ -40,6 +42,10 @@ def _decision(public_id: str, dose_id: int, act, done: str):
                                    may_validate=True, decision_error=error.message), 422
         flash(error.message, "error")
         return _back(carnet)
+    if wants_fragment() and safe_next(request.form.get("next")) == url_for("validation.queue"):
+        # On "À valider", a decided dose leaves the list: empty row, fresh count out of band.
+        return carnet_changed(make_response(render_template(
+            "validation/_decided.html", waiting=services.waiting_count(current_user))), QUEUE_CHANGED)
     if wants_fragment():
         return carnet_changed(make_response(render_template(
             "carnets/_dose.html", carnet=carnet, dose=dose, view="date", editable={dose.id}, focus=True,

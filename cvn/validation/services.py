@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cvn.access import AccessLost, can_write
 from cvn.audit import audit
@@ -72,6 +72,14 @@ def validate_all(pro: User, carnet: Carnet) -> int:
 class Waiting:
     dose: Dose
     carnet: Carnet
+
+
+def waiting_count(pro: User) -> int:
+    """Count the declared doses waiting across the professional's patientèle (the nav's "À valider" badge)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Dose).join(Access, Access.carnet_id == Dose.carnet_id)
+        .where(Access.professional_id == pro.id, Access.open,
+               Dose.state == DoseState.DECLARED, Dose.deleted_at.is_(None))) or 0
 
 
 def queue(pro: User, limit: int = 200) -> list[Waiting]:

@@ -59,7 +59,7 @@ def test_1_the_header_says_now_when_doses_are_late(auth, client, pro, create_car
     assert line.endswith("prochain rendez-vous : dès maintenant")
 
 
-def test_4_the_import_preview_names_the_file_holder(world):
+def test_4_the_import_preview_names_the_file_holder(world):  # noqa: F811  (the imported fixture)
     page = upload(world["client"], world["target"], world["bundle"])
     assert page.status_code == 200
     shown = text(one(page, ".import-holder"))
@@ -70,7 +70,7 @@ def test_4_the_import_preview_names_the_file_holder(world):
     ({"birthDate": "2022-09-28"}, "date de naissance : 28 septembre 2022"),
     ({"name": [{"family": "Durand", "given": ["Lou"], "text": "Lou DURAND"}]}, "dont le prénom n’est pas"),
 ])
-def test_4_a_file_naming_another_person_is_refused_and_nothing_is_written(world, change, why):
+def test_4_a_file_naming_another_person_is_refused_and_nothing_is_written(world, change, why):  # noqa: F811  (the imported fixture)
     bundle = json.loads(world["bundle"])
     patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
     patient.update(change)
@@ -119,7 +119,7 @@ def test_15_deleting_an_account_says_its_counts_in_french_plurals(app, create_pa
         "Votre compte est supprimé. 1 carnet supprimé, 0 conservé pour ses autres titulaires ou professionnels.")
 
 
-def test_15_one_imported_dose_is_said_in_the_singular(world):
+def test_15_one_imported_dose_is_said_in_the_singular(world):  # noqa: F811  (the imported fixture)
     client, target = world["client"], world["target"]
     bundle = json.loads(world["bundle"])
     bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Immunization"] + [

@@ -104,6 +104,14 @@ def test_demo_shows_a_failed_email_to_the_administrator(runner, client, auth):
         assert runner.invoke(args=["cvn", "demo"]).exit_code == 0
     failed = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)).all()
     assert len(failed) == 1
-    auth.login("admin@demo.cvn.fr", "demo-cvn-2026")
+    # The demo administrator logs in like the demo doctor: password, then the code of the printed secret.
+    import pyotp
+
+    from cvn.demo import DOCTOR_TOTP_SECRET
+
+    step = client.post("/connexion", data={"email": "admin@demo.cvn.fr", "password": "demo-cvn-2026"})
+    assert step.status_code == 303 and step.headers["Location"].endswith("/connexion/code")
+    clock = client.application.config["CVN_CLOCK"]
+    assert client.post("/connexion/code", data={"code": pyotp.TOTP(DOCTOR_TOTP_SECRET).at(clock())}).status_code == 303
     page = client.get("/admin/e-mails-en-echec").get_data(as_text=True)
     assert "cabinet.ferme@demo.cvn.fr" in page and "Renvoyer" in page

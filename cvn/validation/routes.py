@@ -43,9 +43,10 @@ def _decision(public_id: str, dose_id: int, act, done: str):
         flash(error.message, "error")
         return _back(carnet)
     if wants_fragment() and safe_next(request.form.get("next")) == url_for("validation.queue"):
-        # On "À valider", a decided dose leaves the list: empty row, fresh count out of band.
+        # On "À valider", a decided dose leaves the list: a one-line confirmation in its place (focus goes
+        # there, screen readers hear it), and the fresh count out of band.
         return carnet_changed(make_response(render_template(
-            "validation/_decided.html", waiting=services.waiting_count(current_user))), QUEUE_CHANGED)
+            "validation/_decided.html", waiting=services.waiting_count(current_user), done=done)), QUEUE_CHANGED)
     if wants_fragment():
         return carnet_changed(make_response(render_template(
             "carnets/_dose.html", carnet=carnet, dose=dose, view="date", editable={dose.id}, focus=True,

@@ -25,7 +25,8 @@
       var target = event.detail && event.detail.target;
       swapped = target && target.id ? document.getElementById(target.id) : null;
     }
-    if (!swapped || !swapped.isConnected) { return; }
+    // An out-of-band update of the header (the "À valider" count) is not where the reader goes.
+    if (!swapped || !swapped.isConnected || swapped.closest(".site-header")) { return; }
     var goal = swapped.querySelector("[aria-invalid=true], [role=alert]")
       || swapped.querySelector("input:not([type=hidden]), select, textarea")
       || swapped.querySelector("h1, h2, h3") || swapped;

@@ -76,9 +76,9 @@ def test_focus_moves_into_the_fragment_an_htmx_swap_brings(browser, live_server,
         button.focus()
         page.keyboard.press("Enter")
         expect(page.get_by_role("button", name="Valider la dose du 12 février 2025")).to_have_count(0)
-        # The button is gone with its row: focus is on the new row, not lost on <body>.
-        page.wait_for_function("document.activeElement && document.activeElement !== document.body")
-        focused = page.evaluate("document.activeElement.closest('li.dose') !== null")
+        # The button is gone with its row: focus is on the confirmation in its place, not lost on <body>.
+        expect(page.locator("li.decided")).to_be_focused()
+        focused = page.evaluate("document.activeElement.closest('li.decided') !== null")
         assert focused, page.evaluate("document.activeElement.outerHTML.slice(0, 200)")
     finally:
         context.close()

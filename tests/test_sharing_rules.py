@@ -283,7 +283,7 @@ def test_a_second_owner_joins_and_the_first_is_told(carnet, pro, owner, clock, c
     assert spare.revoked_at is None, "only the first claim revokes the pending hand-overs"
     message = db.session.scalar(select(OutboxMessage))
     assert message.recipient == owner.email
-    assert message.subject == f"Un autre titulaire a rejoint le carnet de {carnet.first_names}"
+    assert message.subject == f"Un autre titulaire a rejoint le carnet d’{carnet.first_names}"  # Éloïse: elided
 
 
 def test_a_professional_claim_opens_one_access_and_tells_the_confirmed_owners(
@@ -302,7 +302,7 @@ def test_a_professional_claim_opens_one_access_and_tells_the_confirmed_owners(
     assert grant.actor_id == doctor.id
     message = db.session.scalar(select(OutboxMessage))
     assert message.recipient == owner.email, "never to an unconfirmed address"
-    assert message.subject == f"{doctor.display_name} a désormais accès au carnet de {carnet.first_names}"
+    assert message.subject == f"{doctor.display_name} a désormais accès au carnet d’{carnet.first_names}"  # Éloïse: elided
     assert count(OutboxMessage) == 1
     again, _ = services.create_invitation(owner, carnet, PROFESSIONAL, QR)
     services.claim(again, doctor, BIRTH, True)

@@ -49,7 +49,7 @@ def service_worker():
     """
     body = render_template("main/sw.js", version=current_app.config["CVN_STATIC_VERSION"],
                            offline_url=url_for("main.offline"),
-                           shell=[url_for("static", filename=name) for name in SHELL])
+                           shell_urls=[url_for("static", filename=name) for name in SHELL])
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"

@@ -8,7 +8,7 @@ const VERSION = {{ version|tojson }};
 const SHELL_CACHE = "cvn-shell-" + VERSION;
 const PAGES = "cvn-pages-";
 const OFFLINE_URL = {{ offline_url|tojson }};
-const SHELL = {{ shell|tojson }};
+const SHELL = {{ shell_urls|tojson }};
 const ANONYMOUS = "anonyme";
 
 self.addEventListener("install", (event) => {

@@ -82,6 +82,19 @@ def test_reference_cases_cover_the_rare_paths():
     assert min(seen.values()) >= 15, seen
 
 
+def test_reasons_are_composed_when_read_and_once():
+    """The alert pass and the patientèle never read reasons: evaluate() leaves them uncomposed."""
+    person, doses, on = next(c for c in cases() if len(c[1]) > 8)
+    recs = evaluate(person, doses, on)
+    lazy = [r for r in recs if not isinstance(r.why, str)]
+    assert len(lazy) >= 3, [r.why for r in recs]
+    for r in lazy:
+        text = r.reason
+        assert isinstance(text, str) and text.endswith(".") and "<function" not in text, text
+        assert r.why is text  # composed once, then kept
+    assert recs == evaluate(person, doses, on)  # equality compares the composed reasons
+
+
 def test_a_compiled_engine_is_not_older_than_its_source():
     """`make engine-native` compiles modules that shadow their .py: after an edit, rebuild or remove them."""
     for compiled in Path(engine.__file__).parent.glob("*.so"):

@@ -39,8 +39,44 @@ def _recommendation(code, judged, waiting) -> Recommendation:
     r = _new(Recommendation)
     _set_dict(r, "__dict__", {"disease": code, "status": status,
                               "next_date": None if next_date is None else _fromordinal(next_date), "dose": label,
-                              "mandatory": mandatory, "reason": reason, "declared_pending": waiting, "rule": rule})
+                              "mandatory": mandatory, "why": reason, "declared_pending": waiting, "rule": rule})
     return r
+
+
+def text_of(why) -> str:
+    """Return a reason's French text: reasons are composed only when read (hot path: most are never shown)."""
+    return why if type(why) is str else why[0](*why[1:])
+
+
+def _then(why, suffix: str) -> str:
+    """Return a reason followed by more text."""
+    return text_of(why) + suffix
+
+
+def _tail(skipped) -> str:
+    """Return the sentences naming the injections that were not counted, and why."""
+    return "".join([f" Dose du {fmt(d[0])} non comptée ({why})." for d, why in skipped]) if skipped else ""
+
+
+def _said(name: str, text, used, skipped) -> str:
+    """Return « series. what comes next. doses counted. doses not counted »."""
+    return f"{name}. {text_of(text)}.{_doses_text(used)}{_tail(skipped)}"
+
+
+def _done(name: str, counted, skipped) -> str:
+    """Return the reason of a finished series."""
+    return f"{name}. Schéma terminé.{_doses_text(counted)}{_tail(skipped)}"
+
+
+def _dropped(name: str, limit, counted, skipped) -> str:
+    """Return the reason of a series no longer offered past an age."""
+    after = f" après {duration_text(limit)}" if limit else ""
+    return f"{name}. Plus proposé{after}.{_doses_text(counted)}{_tail(skipped)}"
+
+
+def _later(name: str, text, ctx: S.Ctx, rec: int, skipped) -> str:
+    """Return the reason of a first dose more than a year away."""
+    return f"{name}. Plus tard — à partir de {text or _age_text(ctx, rec)}, le {fmt(rec)}.{_tail(skipped)}"
 
 
 def _doses_text(used) -> str:
@@ -89,7 +125,7 @@ def _judge(prog, ctx: S.Ctx, doses):
             notes.append(out[5])
     result = _conclude(ctx, outcome, counted, first_skipped, dosed)
     if notes:
-        result = result[:4] + (result[4] + "".join(notes), result[5])
+        result = result[:4] + ((_then, result[4], "".join(notes)), result[5])
     for s in prog.overlays:
         if (s.only_flags is not None and s.only_flags.isdisjoint(flags)) or \
                 (s.conditional and not S.applies(s, ctx, dosed)):
@@ -132,27 +168,21 @@ def _conclude(ctx: S.Ctx, outcome, counted, first_skipped, dosed: bool):
     state = out[0]
     name = (ctx.vname or s.name) if s.named else s.name
     skipped = out[6] if state == PENDING else out[4]
-    tail = "".join([f" Dose du {fmt(d[0])} non comptée ({why})." for d, why in skipped]) if skipped else ""
     if state == DONE:
-        return (COMPLETE, None, None, (ctx.minor and s.is_mandatory(ctx.birth)),
-                f"{name}. Schéma terminé.{_doses_text(counted)}{tail}", s.id)
+        return (COMPLETE, None, None, (ctx.minor and s.is_mandatory(ctx.birth)), (_done, name, counted, skipped), s.id)
     if state != PENDING:
-        limit = f" après {duration_text(out[5])}" if out[5] else ""
-        return (NOT_RECOMMENDED, None, None, False,
-                f"{name}. Plus proposé{limit}.{_doses_text(counted + out[3])}{tail}", s.id)
+        return (NOT_RECOMMENDED, None, None, False, (_dropped, name, out[5], counted + out[3], skipped), s.id)
     status, rec, label, text, used = out[1], out[2], out[3], out[4], out[5]
     if status == NOT_YET:
-        return (NOT_YET, rec, label, False,
-                f"{name}. Plus tard — à partir de {text or _age_text(ctx, rec)}, le {fmt(rec)}.{tail}", s.id)
+        return (NOT_YET, rec, label, False, (_later, name, text, ctx, rec, skipped), s.id)
     if s.contraindicated and status in (DUE, OVERDUE) and s.contraindicated & ctx.flags:
         why = ", ".join(sorted(_WHY.get(f, f) for f in s.contraindicated & ctx.flags))
         return (NOT_RECOMMENDED, None, None, False,
                 f"{name}. {label} : contre-indiqué pour l'instant ({why}).{_doses_text(counted + used)}", s.id)
     if status == UP_TO_DATE and not dosed and rec is not None and rec >= ctx.not_yet_from:
-        return (NOT_YET, rec, label, False,
-                f"{name}. Plus tard — à partir de {_age_text(ctx, rec)}, le {fmt(rec)}.{tail}", s.id)
+        return (NOT_YET, rec, label, False, (_later, name, None, ctx, rec, skipped), s.id)
     mandatory = status != NOT_RECOMMENDED and (ctx.minor and s.is_mandatory(ctx.birth))
-    return (status, rec, label, mandatory, f"{name}. {text}.{_doses_text(used or counted[-1:])}{tail}", s.id)
+    return (status, rec, label, mandatory, (_said, name, text, used or counted[-1:], skipped), s.id)
 
 
 def _too_close(lives, gap: int) -> bool:
@@ -252,6 +282,8 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
                 if known is None:
                     if passed or not any(S.applies(s, ctx, False) for s in prog.all_series):
                         judged = _judge(prog, ctx, ds)
+                        # shared by other carnets: its reason is composed now, not from this person's context
+                        judged = judged[:4] + (text_of(judged[4]), judged[5])
                         known = (judged, _recommendation(code, judged, 0))
                     else:
                         known = False
@@ -272,12 +304,12 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
         status, rec, label, mandatory, reason, rule = judged
         waiting = declared.get(code, 0) if declared else 0
         if waiting:
-            reason += (f" {waiting} dose déclarée en attente de validation, non prise en compte." if waiting == 1
-                       else f" {waiting} doses déclarées en attente de validation, non prises en compte.")
+            reason = (_then, reason, f" {waiting} dose déclarée en attente de validation, non prise en compte."
+                      if waiting == 1 else f" {waiting} doses déclarées en attente de validation, non prises en compte.")
         r = _new(Recommendation)
         _set_dict(r, "__dict__", {"disease": code, "status": status,
                                   "next_date": None if rec is None else _fromordinal(rec), "dose": label,
-                                  "mandatory": mandatory, "reason": reason, "declared_pending": waiting,
+                                  "mandatory": mandatory, "why": reason, "declared_pending": waiting,
                                   "rule": rule})
         append(r)
     return result

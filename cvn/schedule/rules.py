@@ -42,6 +42,28 @@ def shift(midx: int, day: int, off: tuple[int, int]) -> int:
     return _MONTH_START[i] + (day if day <= length else length) - 1 + off[1]
 
 
+class AgeMemo(dict):
+    """Map an age (months, days) to the ordinal of the day one person reaches it, computed on first use.
+
+    A dict, so a known age costs one subscript and no Python call (the engine looks
+    ages up about thirty times per carnet).
+    """
+
+    __slots__ = ("bidx", "bday")
+
+    def __init__(self, bidx: int, bday: int):
+        super().__init__()
+        self.bidx, self.bday = bidx, bday
+
+    def __missing__(self, off: tuple[int, int]) -> int:
+        """Compute, keep and return the day that age is reached (shift(), inlined)."""
+        i = self.bidx + off[0]
+        length = _MONTH_LEN[i]
+        day = self.bday
+        a = self[off] = _MONTH_START[i] + (day if day <= length else length) - 1 + off[1]
+        return a
+
+
 def shift_ordinal(ordinal: int, off: tuple[int, int]) -> int:
     """Return the ordinal moved by off."""
     d = date.fromordinal(ordinal)
@@ -124,7 +146,7 @@ class Rule:
 
     __slots__ = ("label", "age", "win_to", "open", "after", "after_to", "min_age", "min_interval",
                  "superseded_at", "reuse_from", "products", "after_poly", "after_other", "infant", "age_text",
-                 "after_text", "source", "from_text", "min_days")
+                 "after_text", "source", "from_text", "min_days", "min_gap_days")
 
     def __init__(self, raw: dict, infant_age: tuple[int, int]):
         self.label = raw["label"]
@@ -144,6 +166,8 @@ class Rule:
         #: a day count from birth past which the minimum age is surely reached (31-day months)
         self.min_days = self.min_age[0] * 31 + self.min_age[1] + 1 if self.min_age else 0
         self.min_interval = _opt(raw, "min_interval") or self.after
+        #: a day count past the previous dose beyond which the minimum interval is surely respected
+        self.min_gap_days = self.min_interval[0] * 31 + self.min_interval[1] if self.min_interval else 0
         self.superseded_at = _opt(raw, "superseded_at")
         reuse = _opt(raw, "reuse_within")
         self.reuse_from = (self.age[0] - reuse[0], 0) if reuse and self.age else None

@@ -49,7 +49,7 @@ def _first_campaign(s, ctx: Ctx) -> int | None:
     """Return when the person first becomes eligible by age alone (None if never)."""
     rec = None
     for e in s.by_age:
-        birthday = ctx.age(e.from_age)
+        birthday = ctx.ages[e.from_age]
         if birthday > ctx.on:
             year = date.fromordinal(birthday).year - 1
             bounds = _bounds(s, year)
@@ -118,7 +118,7 @@ def run_campaign(s, ctx: Ctx, doses, overlay: bool):
 def run_season(s, ctx: Ctx, doses, i: int, prev):
     """Judge the infant RSV immunisation: one dose during the first season of life."""
     # The first season always ends by the first birthday.
-    if ctx.months >= 12 and (i >= len(doses) or doses[i][0] >= ctx.age((12, 0))):
+    if ctx.months >= 12 and (i >= len(doses) or doses[i][0] >= ctx.ages[(12, 0)]):
         return (ABANDONED, i, prev, [], [], None)
     year = date.fromordinal(ctx.birth).year
     _, start, end, _, name = _bounds(s, year - 1)

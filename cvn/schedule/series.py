@@ -4,13 +4,14 @@ Each ``run_*`` function walks one kind of series over the injections of one dise
 (tuples ``(ordinal, month index, day, product)``, sorted) and answers with a tuple:
 ``(DONE, next index, last counted dose, counted, not counted[, note])``,
 ``(ABANDONED, next index, last counted dose, counted, not counted, age limit)`` or
-``(PENDING, status, next ordinal, label, sentence, counted, not counted)``.
+``(PENDING, status, next ordinal, label, sentence, counted, not counted)``; a sentence may be left
+as ``(sentence, *arguments)``, composed only when the reason is read (``engine.text_of``).
 """
 from __future__ import annotations
 
 from datetime import date
 
-from cvn.schedule.rules import duration_text, month_index, month_length, shift, shift_ordinal
+from cvn.schedule.rules import AgeMemo, duration_text, month_index, month_length, shift, shift_ordinal
 
 DUE, OVERDUE, UP_TO_DATE, COMPLETE, NOT_RECOMMENDED = "due", "overdue", "up_to_date", "complete", "not_recommended"
 NOT_YET = "not_yet"
@@ -44,7 +45,7 @@ class Ctx:
         self.vname: str | None = None
         self.birth, self.bidx, self.bday = birth.toordinal(), month_index(birth), birth.day
         self.on, self.sex, self.cal = on.toordinal(), sex, cal
-        self.ages: dict = {}
+        self.ages = AgeMemo(self.bidx, self.bday)
         self.flags = flags if type(flags) is frozenset else frozenset(flags)
         # Whole months of age on that day, consistent with age(): on >= age((m, 0)) <=> months >= m.
         oidx = month_index(on)
@@ -61,14 +62,11 @@ class Ctx:
         """Return whether the person has reached that age on the evaluation day."""
         if off[1] == 0:
             return self.months >= off[0]
-        return self.on >= self.age(off)
+        return self.on >= self.ages[off]
 
     def age(self, off: tuple[int, int]) -> int:
         """Return the ordinal of the day the person reaches that age."""
-        a = self.ages.get(off)
-        if a is None:
-            a = self.ages[off] = shift(self.bidx, self.bday, off)
-        return a
+        return self.ages[off]
 
 
 def status_of(on: int, rec: int, end: int | None) -> str:
@@ -105,7 +103,7 @@ def _variant(s, ctx: Ctx, doses, i: int):
         j = i
         m = v.min0
         if m is not None and j < n and doses[j][0] - ctx.birth < v.min0_days:
-            floor = ctx.age(m)
+            floor = ctx.ages[m]
             while j < n and doses[j][0] < floor:
                 j += 1
         first = doses[j] if j < n else None
@@ -118,8 +116,8 @@ def _variant(s, ctx: Ctx, doses, i: int):
                 return v
             if v.first_to is not None:
                 a0 = v.rules[0].age
-                t = ctx.on if a0 is None else max(ctx.on, ctx.age(a0))
-                if not ctx.age(v.first_from) <= t < ctx.age(v.first_to):
+                t = ctx.on if a0 is None else max(ctx.on, ctx.ages[a0])
+                if not ctx.ages[v.first_from] <= t < ctx.ages[v.first_to]:
                     continue
         else:
             if v.products is not None and first[3] not in v.products:
@@ -132,7 +130,7 @@ def _variant(s, ctx: Ctx, doses, i: int):
                 if days >= v.to_days_max:
                     continue
                 if not (v.from_days_max <= days < v.to_days_min) and \
-                        not ctx.age(v.first_from) <= first[0] < ctx.age(v.first_to):
+                        not ctx.ages[v.first_from] <= first[0] < ctx.ages[v.first_to]:
                     continue
             if v.next_within is not None and \
                     (j + 1 >= n or doses[j + 1][0] >= shift(first[1], first[2], v.next_within)):
@@ -143,12 +141,12 @@ def _variant(s, ctx: Ctx, doses, i: int):
 
 def _assumed_stop(s, ctx: Ctx, doses, i: int) -> int:
     """Return the index of the first injection showing the series was done earlier."""
-    adult = ctx.age(s.assumed_from) if s.assumed_from else FAR
+    adult = ctx.ages[s.assumed_from] if s.assumed_from else FAR
     products = s.assumed_products
     for j in range(i, len(doses)):
         product = doses[j][3]
         if product in products:
-            if s.booster_before is None or doses[j][0] >= ctx.age(s.booster_before):
+            if s.booster_before is None or doses[j][0] >= ctx.ages[s.booster_before]:
                 return j
         elif product is None and doses[j][0] >= adult:
             return j
@@ -162,25 +160,25 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
     if s.named:
         ctx.vname = v.name
     rules = v.rules
-    age = ctx.age
+    ages = ctx.ages
     until = v.until or s.until
-    until_ord = age(until) if until else FAR
+    until_ord = ages[until] if until else FAR
     k, other = 0, None
     used: list = []
     skipped: list = []
     stop = n if s.assumed_products is None or v.next_within is not None else _assumed_stop(s, ctx, doses, i)
     booster = s.assumed_products if s.booster_before is not None else None
-    if s.first_dose_before is not None and i < stop and doses[i][0] >= age(s.first_dose_before):
+    if s.first_dose_before is not None and i < stop and doses[i][0] >= ages[s.first_dose_before]:
         # An injection at that age cannot start this series: it goes to the next one.
         return (ABANDONED, i, prev, used, skipped, s.first_dose_before)
     count = len(rules)
     while k < count:
         r = rules[k]
         nxt = doses[i] if i < stop and doses[i][0] < until_ord else None
-        if r.superseded_at is not None and (nxt[0] if nxt else ctx.on) >= age(r.superseded_at):
+        if r.superseded_at is not None and (nxt[0] if nxt else ctx.on) >= ages[r.superseded_at]:
             k += 1
             continue
-        if r.reuse_from is not None and prev is not None and prev[0] > age(r.reuse_from):
+        if r.reuse_from is not None and prev is not None and prev[0] > ages[r.reuse_from]:
             k += 1
             continue
         if nxt is None:
@@ -188,12 +186,12 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
         i += 1
         if len(nxt) > 4:
             skipped.append((nxt, nxt[4]))
-        elif booster is not None and nxt[3] in booster and nxt[0] < age(s.booster_before):
+        elif booster is not None and nxt[3] in booster and nxt[0] < ages[s.booster_before]:
             skipped.append((nxt, "vaccin de rappel à dose réduite en antigènes, qui ne remplace pas "
                                  f"une dose de primovaccination avant {duration_text(s.booster_before)}"))
-        elif r.min_age is not None and nxt[0] - ctx.birth < r.min_days and nxt[0] < age(r.min_age):
+        elif r.min_age is not None and nxt[0] - ctx.birth < r.min_days and nxt[0] < ages[r.min_age]:
             skipped.append((nxt, f"avant l'âge minimal de {duration_text(r.min_age)}"))
-        elif prev is not None and r.min_interval is not None and \
+        elif prev is not None and r.min_interval is not None and nxt[0] - prev[0] < r.min_gap_days and \
                 nxt[0] < shift(prev[1], prev[2], r.min_interval):
             skipped.append((nxt, f"moins de {duration_text(r.min_interval)} après la précédente"))
         elif r.products is not None and nxt[3] is not None and nxt[3] not in r.products:
@@ -215,12 +213,12 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
                      " 2e dose 2 mois après, 3e dose 8 à 12 mois après la 1re.")
         return (DONE, stop, prev, used, skipped, note)
     on = ctx.on
-    if not used and s.start_before is not None and on >= age(s.start_before):
+    if not used and s.start_before is not None and on >= ages[s.start_before]:
         return (ABANDONED, i, prev, used, skipped, s.start_before)
     if on >= until_ord:
         return (ABANDONED, i, prev, used, skipped, until)
     r = rules[k]
-    rec, basis = (age(r.age), r.age_text) if r.age is not None else (on, "")
+    rec, basis = (ages[r.age], r.age_text) if r.age is not None else (on, "")
     if prev is not None and r.after is not None:
         t = shift(prev[1], prev[2], r.after)
         if t > rec or r.age is None:
@@ -241,23 +239,24 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
         return (ABANDONED, i, prev, used, skipped, until)
     if not doses and rec >= ctx.not_yet_from:
         # Never started and more than a year away: "not yet" (the sentence is the age, if known).
-        return (PENDING, NOT_YET, rec, r.label, r.from_text if r.age is not None and rec == age(r.age) else None,
+        return (PENDING, NOT_YET, rec, r.label, r.from_text if r.age is not None and rec == ages[r.age] else None,
                 used, skipped)
     end = None
     if not r.open:
         if r.win_to is not None:
-            end = age(r.win_to)
+            end = ages[r.win_to]
         if r.after_to is not None and prev is not None:
             t = shift(prev[1], prev[2], r.after_to)
             end = t if end is None or t < end else end
         if end is None or end <= rec:
             cal = ctx.cal
-            infant = r.infant if r.age is not None else rec < age(cal.infant_age)
+            infant = r.infant if r.age is not None else rec < ages[cal.infant_age]
             end = shift_ordinal(rec, cal.tolerance_infant if infant else cal.tolerance)
         if end > until_ord:
             end = until_ord
     status = status_of(on, rec, end)
-    return (PENDING, status, rec, r.label, sentence(status, r.label, rec, basis), used, skipped)
+    # The sentence is composed only if the reason is read (see engine.text_of).
+    return (PENDING, status, rec, r.label, (sentence, status, r.label, rec, basis), used, skipped)
 
 
 def _run_boosters(s, ctx: Ctx, doses, i: int, prev, used):
@@ -289,13 +288,13 @@ def run_ladder(s, ctx: Ctx, doses, prev):
         j = 0
         while True:
             fixed = ages[j] if j < len(ages) else (ages[-1][0] + s.every[0] * (j - len(ages) + 1), 0)
-            a = ctx.age(fixed)
+            a = ctx.ages[fixed]
             if a > floor:
                 break
             if a > last[0]:
                 skipped_age = fixed
             j += 1
-    rec = ctx.age(fixed)
+    rec = ctx.ages[fixed]
     label = f"Rappel {fixed[0] // 12} ans"
     since = "" if last else "aucun rappel enregistré"
     note = ""
@@ -309,17 +308,17 @@ def run_ladder(s, ctx: Ctx, doses, prev):
         status = status_of(on, rec, end)
         return (PENDING, status, rec, label, sentence(status, label, rec, since) + note, used, ())
     nxt = fixed
-    while ctx.age(nxt) < on:
+    while ctx.ages[nxt] < on:
         nxt = next((a for a in ages if a > nxt), None) or (nxt[0] + s.every[0], 0)
     gap = s.max_gap if nxt <= s.late_age else s.max_gap_late
-    if last is None or shift(last[1], last[2], gap) < ctx.age(nxt):
+    if last is None or shift(last[1], last[2], gap) < ctx.ages[nxt]:
         text = (sentence(OVERDUE, label, rec, since) + f". Plus de {duration_text(gap)} séparent le dernier "
                 f"rappel du prochain rendez-vous à âge fixe ({nxt[0] // 12} ans) : rappel dès maintenant, "
                 "puis retour aux âges fixes")
         return (PENDING, OVERDUE, rec, label, text, used, ())
     label = f"Rappel {nxt[0] // 12} ans"
-    text = sentence(UP_TO_DATE, label, ctx.age(nxt), since) + f". Rendez-vous de {fixed[0] // 12} ans manqué"
-    return (PENDING, UP_TO_DATE, ctx.age(nxt), label, text, used, ())
+    text = sentence(UP_TO_DATE, label, ctx.ages[nxt], since) + f". Rendez-vous de {fixed[0] // 12} ans manqué"
+    return (PENDING, UP_TO_DATE, ctx.ages[nxt], label, text, used, ())
 
 
 def applies(s, ctx: Ctx, dosed: bool) -> bool:

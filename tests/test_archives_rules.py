@@ -94,6 +94,23 @@ def test_only_an_owner_ends_an_open_access_of_this_carnet(story, create_patient,
     assert [a.professional_id for a in archives.accesses(carnet)] == [alpha.id]
 
 
+def test_archives_frozen_at_the_same_instant_come_newest_id_first(story):
+    """A tie on the freeze time is broken by the id, on every backend.
+
+    On SQLite the index (professional, frozen_at) read backwards gives that order
+    even without the tie-break (mutmut, which runs on SQLite, cannot tell); on
+    PostgreSQL twelve ties read in insertion order and fail without it.
+    """
+    alpha, carnet, mother = story["alpha"], story["carnet"], story["mother"]
+    frozen = [archives.end_access(mother, carnet, access_of(alpha))]
+    for _ in range(11):
+        sharing.claim(sharing.create_invitation(mother, carnet, InvitationTarget.PROFESSIONAL,
+                                                InvitationChannel.QR)[0], alpha, BIRTH, True)
+        frozen.append(archives.end_access(mother, carnet, access_of(alpha)))
+    assert len({a.frozen_at for a in frozen}) == 1
+    assert [a.id for a in archives.archives_of(alpha)] == sorted((a.id for a in frozen), reverse=True)
+
+
 def test_open_accesses_oldest_first(story, clock, create_professional):
     alpha, bravo, carnet, mother = story["alpha"], story["bravo"], story["carnet"], story["mother"]
     clock.advance(days=1)

@@ -36,13 +36,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import secrets
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import Flask, current_app, request, session
+from flask import Flask, request, session
 from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
 from sqlalchemy import delete, select, update
 from werkzeug.datastructures import CallbackDict
@@ -52,6 +51,7 @@ from cvn.access import know_second_factor
 from cvn.auth.factors import enrolled_factor
 from cvn.clock import utcnow
 from cvn.csrf_cookie import LIGHT_KEYS, csrf_cookie_name
+from cvn.devices import device_cookie_name, device_from_request, user_agent
 from cvn.errors import DATABASE_DOWN, database_unavailable
 from cvn.extensions import db
 from cvn.models import RememberedDevice, User, WebSession
@@ -61,20 +61,13 @@ PRO_IDLE = timedelta(minutes=30)
 PRO_ABSOLUTE = timedelta(hours=12)
 IDLE = timedelta(hours=2)
 ABSOLUTE = timedelta(hours=12)
-#: Longest a remembered device lasts (fixed at creation, never extended).
-DEVICE_LIFETIME = timedelta(days=30)
 #: Last activity is written at most this often (the idle check is that precise).
 TOUCH_EVERY = timedelta(seconds=60)
-DEVICE_COOKIE = "cvn_appareil"
 
 
 def cookie_name(app: Flask) -> str:
     """Return the session cookie's name (``__Host-`` prefixed when cookies are secure)."""
     return "__Host-cvn_session" if app.config.get("SESSION_COOKIE_SECURE") else "cvn_session"
-
-
-def device_cookie_name(app: Flask) -> str:
-    return "__Host-" + DEVICE_COOKIE if app.config.get("SESSION_COOKIE_SECURE") else DEVICE_COOKIE
 
 
 def limits_for(user: User | None) -> tuple[timedelta, timedelta]:
@@ -254,7 +247,7 @@ class ServerSessionInterface(SessionInterface):
                 absolute = binding.pop("absolute", absolute)
                 binding.setdefault("idle_seconds", int(idle.total_seconds()))
                 db.session.add(WebSession(key_hash=key_hash, data=_seal(raw, key_hash, sess),
-                                          user_agent=_user_agent(), created_at=now, last_seen_at=now,
+                                          user_agent=user_agent(), created_at=now, last_seen_at=now,
                                           expires_at=now + absolute, **binding))
                 if binding.get("method") == "device":
                     db.session.execute(update(RememberedDevice).where(
@@ -313,35 +306,7 @@ def refuse_when_unavailable():
     return None
 
 
-def _user_agent() -> str:
-    return (request.headers.get("User-Agent", "") if request else "")[:300]
-
-
 # --- Remembered devices ---------------------------------------------------------
-
-def remember_device(user: User) -> RememberedDevice:
-    """Remember this browser for the account (30 days); the cookie is set with the response."""
-    raw = secrets.token_urlsafe(32)
-    now = utcnow()
-    device = RememberedDevice(user_id=user.id, token_hash=hash_token(raw), user_agent=_user_agent(),
-                              created_at=now, last_used_at=now, expires_at=now + DEVICE_LIFETIME)
-    db.session.add(device)
-    db.session.flush()
-    session.device_cookie = (raw, device.expires_at)
-    return device
-
-
-def device_from_request(req=None) -> RememberedDevice | None:
-    """Return the valid remembered device named by this browser's cookie, if any."""
-    req = req or request
-    raw = req.cookies.get(device_cookie_name(current_app))
-    if not raw or len(raw) > 100:
-        return None
-    device = db.session.scalar(select(RememberedDevice).where(RememberedDevice.token_hash == hash_token(raw)))
-    if device is None or utcnow() >= device.expires_at:
-        return None
-    return device
-
 
 def _restore_from_device(fresh: ServerSession, req, now: datetime) -> None:
     """Open a new session for a patient whose device is remembered (professionals log in again)."""
@@ -359,12 +324,6 @@ def _restore_from_device(fresh: ServerSession, req, now: datetime) -> None:
     fresh.modified = True
 
 
-def forget_device(device: RememberedDevice) -> None:
-    """Forget a remembered device and end the sessions it opened (caller commits)."""
-    db.session.execute(delete(WebSession).where(WebSession.device_id == device.id))
-    db.session.delete(device)
-
-
 # --- Listing and ending ---------------------------------------------------------
 
 def sessions_of(user: User) -> list[WebSession]:
@@ -373,13 +332,6 @@ def sessions_of(user: User) -> list[WebSession]:
     rows = db.session.scalars(select(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at > now)
                               .order_by(WebSession.last_seen_at.desc(), WebSession.id.desc()))
     return [row for row in rows if alive(row, now)]
-
-
-def devices_of(user: User) -> list[RememberedDevice]:
-    """Return the account's remembered devices that have not expired, newest first."""
-    return list(db.session.scalars(select(RememberedDevice).where(
-        RememberedDevice.user_id == user.id, RememberedDevice.expires_at > utcnow())
-        .order_by(RememberedDevice.created_at.desc(), RememberedDevice.id.desc())))
 
 
 def end_all(user: User, keep_current: bool = False) -> None:
@@ -409,27 +361,6 @@ def purge() -> int:
     gone += db.session.execute(delete(RememberedDevice).where(RememberedDevice.expires_at <= now)).rowcount
     db.session.commit()
     return gone
-
-
-# --- What the list shows --------------------------------------------------------
-
-_BROWSERS = [("Edg/", "Edge"), ("SamsungBrowser", "Samsung Internet"), ("OPR/", "Opera"),
-             ("Firefox/", "Firefox"), ("FxiOS", "Firefox"), ("CriOS", "Chrome"), ("Chrome/", "Chrome"),
-             ("Chromium/", "Chromium"), ("Safari/", "Safari")]
-_SYSTEMS = [("iPad", "iPad"), ("iPhone", "iPhone"), ("Android", "Android"), ("CrOS", "ChromeOS"),
-            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Macintosh", "macOS"), ("Linux", "Linux")]
-
-
-def device_label(user_agent: str) -> str:
-    """Name a device from its User-Agent, the way a user recognises it ("Chrome sur Android")."""
-    ua = user_agent or ""
-    browser = next((name for marker, name in _BROWSERS if marker in ua), None)
-    system = next((name for marker, name in _SYSTEMS if marker in ua), None)
-    if re.search(r"HeadlessChrome", ua):
-        browser = "Chrome"
-    if browser and system:
-        return f"{browser} sur {system}"
-    return browser or system or "Appareil inconnu"
 
 
 def init_app(app: Flask) -> None:

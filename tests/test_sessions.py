@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from cvn import sessions
+from cvn import devices, sessions
 from cvn.extensions import db
 from cvn.models import RememberedDevice, User, WebSession
 from cvn.tokens import hash_token
@@ -225,7 +225,7 @@ def test_purge_removes_ended_rows(client, clock, create_patient):
     ("", "Appareil inconnu"),
 ])
 def test_device_label(agent, label):
-    assert sessions.device_label(agent) == label
+    assert devices.device_label(agent) == label
 
 
 def test_session_cookie_flags(client, create_patient):

@@ -7,7 +7,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
-from cvn import sessions
+from cvn import devices, sessions
 from cvn.auth import factors, login as steps, services
 from cvn.auth.forms import ChangeEmailForm, ChangePasswordForm
 from cvn.auth.blueprint import bp
@@ -69,12 +69,12 @@ def sessions_page():
     """List the account's open sessions and remembered devices."""
     user = current_user._get_current_object()
     return render("auth/sessions.html", block="sessions", sessions=sessions.sessions_of(user),
-                  devices=sessions.devices_of(user), current_sid=session.sid, current_device=_current_device_id(),
-                  label=sessions.device_label, now=utcnow())
+                  devices=devices.devices_of(user), current_sid=session.sid, current_device=_current_device_id(),
+                  label=devices.device_label, now=utcnow())
 
 
 def _current_device_id() -> int | None:
-    device = sessions.device_from_request()
+    device = devices.device_from_request()
     return device.id if device is not None and device.user_id == current_user.id else None
 
 
@@ -117,7 +117,7 @@ def forget_device(device_id: int):
     if device is None:
         abort(404)
     here = device.id == _current_device_id()
-    sessions.forget_device(device)
+    devices.forget_device(device)
     if here:
         session.clear_device_cookie = True
     db.session.commit()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import request, session
 from flask_login import login_user, logout_user
 
-from cvn import sessions
+from cvn import devices, sessions
 from cvn.auth import factors
 from cvn.clock import utcnow
 from cvn.extensions import db
@@ -32,7 +32,7 @@ def begin(user: User, remember: bool, target: str) -> bool:
     remembered; otherwise the code step follows.
     """
     if factors.login_methods(user):
-        device = sessions.device_from_request()
+        device = devices.device_from_request()
         if device is not None and device.user_id == user.id:
             complete(user, "password+device", device_id=device.id)
             return True
@@ -84,7 +84,7 @@ def complete(user: User, method: str, remember: bool = False, device_id: int | N
     _restart()
     confirm_identity()
     if remember and device_id is None:
-        device_id = sessions.remember_device(user).id
+        device_id = devices.remember_device(user).id
     sessions.bind(user, method, device_id)
     login_user(user)
     db.session.commit()
@@ -92,9 +92,9 @@ def complete(user: User, method: str, remember: bool = False, device_id: int | N
 
 def log_out() -> None:
     """End this session and forget this device, so neither cookie works again (commits)."""
-    device = sessions.device_from_request()
+    device = devices.device_from_request()
     if device is not None:
-        sessions.forget_device(device)
+        devices.forget_device(device)
     logout_user()
     sessions.destroy()
     db.session.commit()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 
-from cvn import sessions
+from cvn import devices, sessions
 from cvn.archives.services import accesses
 from cvn.audit import audit, audit_trail
 from cvn.carnets.services import revisions
@@ -70,7 +70,7 @@ def account_data(user: User) -> dict:
         "sessions": [{"ouverte_le": _iso(s.created_at), "vue_le": _iso(s.last_seen_at), "navigateur": s.user_agent,
                       "methode": s.method} for s in sessions.sessions_of(user)],
         "appareils_memorises": [{"depuis": _iso(d.created_at), "navigateur": d.user_agent,
-                                 "expire_le": _iso(d.expires_at)} for d in sessions.devices_of(user)],
+                                 "expire_le": _iso(d.expires_at)} for d in devices.devices_of(user)],
         "cles_d_acces": [{"nom": p.name, "creee_le": _iso(p.created_at), "utilisee_le": _iso(p.last_used_at)}
                          for p in db.session.scalars(select(Passkey).where(Passkey.user_id == user.id))],
         "exporte_le": _iso(utcnow()),

@@ -79,6 +79,10 @@ def test_the_certificate_prints_to_pdf_with_every_validated_dose_and_its_qr_veri
     phone.get_by_role("link", name="Attestation de vaccination").click()
     expect(phone.get_by_role("heading", name="Attestation de vaccination")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # On a phone each dose is a card: the table region never scrolls sideways.
+    assert phone.evaluate("(() => { const r = document.querySelector('.table-scroll');"
+                          " return r.scrollWidth <= r.clientWidth; })()")
+    expect(phone.locator("tr.dose-row td[data-label='Lot']").first).to_be_visible()
     screenshot(phone, "phone-certificate")
     assert axe(phone) == []
     # The QR code, read off the screen as a phone camera would, leads to the verification page.

@@ -79,11 +79,12 @@ def status_of(on: int, rec: int, end: int | None) -> str:
 def sentence(status: str, label: str, rec: int, basis: str) -> str:
     """Return the French sentence for a dose to come."""
     basis = f" ({basis})" if basis else ""
+    # The date is when the dose becomes recommended, not a deadline: « à partir du », « depuis le ».
     if status == UP_TO_DATE:
-        return f"{label} : prochaine échéance le {fmt(rec)}{basis}"
+        return f"{label} : à faire à partir du {fmt(rec)}{basis}"
     if status == DUE:
-        return f"{label} : à faire maintenant, échéance le {fmt(rec)}{basis}"
-    return f"{label} : en retard, échéance le {fmt(rec)}{basis} ; rattrapage à faire"
+        return f"{label} : à faire maintenant, depuis le {fmt(rec)}{basis}"
+    return f"{label} : en retard, à faire depuis le {fmt(rec)}{basis} ; rattrapage à faire"
 
 
 def _variant(s, ctx: Ctx, doses, i: int):

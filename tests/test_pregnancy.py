@@ -152,3 +152,19 @@ def test_forecast_bad_pregnancy_exits_2_naming_the_field(pregnancy, field):
 def test_forecast_pregnancy_for_a_man_is_refused():
     result = run({**BASE, "sex": "M", "doses": [], "pregnancy": {"due_date": "2026-03-01"}})
     assert result.exit_code == 2 and result.stderr.startswith("pregnancy")
+
+
+def test_the_header_shows_the_situation_and_the_term_and_refreshes_with_it(app, mother):
+    """The carnet's header names what changes the recommendations: a reader sees the pregnancy and its term first."""
+    carnet = mother["carnet"]
+    client = client_of(app, mother["owner"])
+    assert not one(client.get(f"/carnets/{carnet.public_id}"), "#carnet-header").select(".situation-line")
+    client.post(f"/carnets/{carnet.public_id}/situation", data={"flags": ["pregnant", "asplenia"], "due_date": DUE})
+    # the header fragment the page re-fetches after the change (htmx event carnet-changed)
+    header = client.get(f"/carnets/{carnet.public_id}/resume", headers={"HX-Request": "true"})
+    tags = [text(t) for t in one(header, ".situation-line").select(".tag")]
+    assert tags == ["Grossesse en cours, terme prévu le 1er juin 2026",
+                    "Asplénie (absence ou dysfonctionnement de la rate)"]
+    client.post(f"/carnets/{carnet.public_id}/situation", data={"flags": ["pregnant"]})
+    page = client.get(f"/carnets/{carnet.public_id}")
+    assert [text(t) for t in one(page, "#carnet-header .situation-line").select(".tag")] == ["Grossesse en cours"]

@@ -3,6 +3,7 @@ import json
 from datetime import date
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from cvn.archives import services as archives
@@ -11,6 +12,7 @@ from cvn.extensions import db
 from cvn.models import Access, Archive, Dose, DoseState, InvitationChannel, InvitationTarget
 from cvn.sharing import services as sharing
 from tests.conftest import log_in
+from tests.html import text
 
 BIRTH = date(2024, 2, 10)
 HTMX = {"HX-Request": "true"}
@@ -198,6 +200,11 @@ def test_stop_sharing_freezes_an_archive(app, story):
     archive = db.session.scalar(select(Archive))
     frozen = json.loads(archive.content)
     assert archive.professional_id == pro_a.id and archive.sha256 == archives.digest(archive.content)
+    # The journal names whom the sharing stopped with (the name as it was then).
+    journal = [text(li) for li in BeautifulSoup(client.get(f"/carnets/{carnet.public_id}/historique").data,
+                                                "html.parser").select("#journal .events li")]
+    assert any(f"a arrêté le partage avec {pro_a.display_name}" in line for line in journal), journal
+    assert not any(pro_b.display_name in line and "arrêté" in line for line in journal)
     assert [d["product_name"] for d in frozen["doses"]] == ["Hexyon", "Priorix"]
     assert frozen["doses"][1]["state"] == "declared"
 

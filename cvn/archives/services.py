@@ -64,7 +64,9 @@ def end_access(owner: User, carnet: Carnet, access: Access) -> Archive:
     archive = Archive(carnet_id=carnet.id, professional_id=access.professional_id, access_id=access.id,
                       frozen_at=now, ended_by_id=owner.id, content=content, sha256=digest(content))
     db.session.add(archive)
-    audit(carnet, owner, "access.end", professional=access.professional_id)
+    # The name as it was then: the journal reads « … a arrêté le partage avec Dr X » without a lookup per line.
+    audit(carnet, owner, "access.end", professional=access.professional_id,
+          professional_name=access.professional.display_name)
     db.session.commit()
     forget_permissions()
     return archive

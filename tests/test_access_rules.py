@@ -7,13 +7,15 @@ from datetime import date
 
 import pytest
 from flask import url_for
-from flask_login import login_user
+from flask_login import AnonymousUserMixin, login_user
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from cvn import access
+from cvn.archives import services as archives
 from cvn.carnets import services as carnets
 from cvn.extensions import db
-from cvn.models import DoseState, Ownership
+from cvn.models import Access, DoseState, Ownership
 from cvn.validation import services as validation
 from tests.conftest import PASSWORD
 
@@ -79,3 +81,60 @@ def test_the_carnet_policy_itself_sends_a_professional_without_a_second_factor_t
             access.get_carnet(carnet.public_id)
         assert refused.value.response.status_code == 303
         assert refused.value.response.headers["Location"] == url_for("auth.methods") == METHODS
+
+
+def test_open_access_is_the_professionals_own_open_row(app, create_professional, create_patient, create_carnet):
+    pro, colleague, owner = create_professional(), create_professional(), create_patient()
+    carnet, other_carnet = create_carnet(pro), create_carnet(colleague)
+    _owned(carnet, owner)
+    row = db.session.scalar(select(Access).where(Access.carnet_id == carnet.id, Access.professional_id == pro.id))
+    assert row is not None and access.open_access(pro, carnet) is row
+    assert access.open_access(colleague, carnet) is None, "another professional's access is not theirs"
+    assert access.open_access(pro, other_carnet) is None, "an access opens one carnet"
+    assert access.open_access(owner, carnet) is None, "an owner has no access row"
+
+
+def _ended(pro, carnet, owner):
+    """End the professional's access to the carnet the owner holds; return the archive."""
+    return archives.end_access(owner, carnet, access.open_access(pro, carnet))
+
+
+def test_a_professional_whose_access_ended_learns_of_the_newest_archive_only_they_hold(
+        app, create_professional, create_patient, create_carnet, clock):
+    pro, colleague, owner = create_professional(), create_professional(), create_patient()
+    carnet = create_carnet(pro)
+    _owned(carnet, owner)
+    first = _ended(pro, carnet, owner)
+    db.session.add(Access(carnet_id=carnet.id, professional_id=pro.id))
+    db.session.commit()
+    clock.advance(days=3)
+    latest = _ended(pro, carnet, owner)
+    ended = access._ended_for(pro, carnet)
+    assert isinstance(ended, access.AccessEnded) and isinstance(ended, access.AccessLost)
+    assert (ended.archive_id, ended.ended_at) == (latest.id, latest.frozen_at) and latest.id != first.id
+    assert str(ended) == "access ended"
+    # Nobody else learns that the carnet exists or was shared.
+    assert access._ended_for(colleague, carnet) is None
+    assert access._ended_for(owner, carnet) is None
+    assert access._ended_for(AnonymousUserMixin(), carnet) is None
+    pro.verified_at = None
+    db.session.commit()
+    assert access._ended_for(pro, carnet) is None, "an unverified professional learns nothing"
+
+
+def test_get_carnet_tells_a_professional_their_access_ended_and_others_get_a_plain_404(
+        app, create_professional, create_patient, create_carnet):
+    pro, colleague, owner = create_professional(), create_professional(), create_patient()
+    carnet = create_carnet(pro)
+    _owned(carnet, owner)
+    archive = _ended(pro, carnet, owner)
+    with app.test_request_context():
+        login_user(pro)
+        with pytest.raises(access.AccessEnded) as raised:
+            access.get_carnet(carnet.public_id)
+        assert raised.value.archive_id == archive.id
+    with app.test_request_context():
+        login_user(colleague)
+        with pytest.raises(HTTPException) as plain:
+            access.get_carnet(carnet.public_id)
+        assert plain.value.code == 404 and not isinstance(plain.value, access.AccessLost)

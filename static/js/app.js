@@ -97,6 +97,28 @@
   });
   document.addEventListener("htmx:beforeRequest", function (event) { clearOffline(event.detail && event.detail.elt); });
 
+  // The network drops while a page is open: say so at the top of the page, at once, and
+  // take it back when the network returns (a served-offline copy already says it, above).
+  var NETWORK = "Pas de connexion : cette page reste lisible ; pour enregistrer ou envoyer, attendez le retour du réseau.";
+  function networkNote(offline) {
+    var note = document.getElementById("network-note");
+    var main = document.getElementById("contenu");
+    var served = document.querySelector("[data-offline-note]:not([hidden])");
+    if (offline && !note && main && !served) {
+      note = document.createElement("p");
+      note.id = "network-note";
+      note.className = "offline-note";
+      note.setAttribute("role", "status");
+      note.textContent = NETWORK;
+      main.insertAdjacentElement("afterbegin", note);
+    } else if (!offline && note) {
+      note.remove();
+    }
+  }
+  window.addEventListener("offline", function () { networkNote(true); });
+  window.addEventListener("online", function () { networkNote(false); });
+  if (navigator.onLine === false) { networkNote(true); }
+
   // Tell the service worker whose page this is: it keeps one account's pages only, and none
   // after log-out. The log-out button empties them at once.
   function tellWorker(message) {

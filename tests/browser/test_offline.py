@@ -232,3 +232,24 @@ def test_a_failed_htmx_request_says_nothing_was_sent(live_server, browser):
     finally:
         context.close()
 
+
+
+def test_the_page_says_at_once_when_the_network_drops_and_when_it_returns(live_server, phone, owned, screenshot,
+                                                                           axe):
+    page, carnet = phone, owned["carnet"]
+    log_in_ui(page, live_server, owned["owner"])
+    _open(page, live_server.url + f"/carnets/{carnet.public_id}")
+    note = page.locator("#network-note")
+    expect(note).to_have_count(0)
+    page.context.set_offline(True)
+    expect(note).to_be_visible()
+    expect(note).to_have_text("Pas de connexion : cette page reste lisible ; pour enregistrer ou envoyer, "
+                              "attendez le retour du réseau.")
+    # At the top of the page, announced to screen readers.
+    assert note.get_attribute("role") == "status"
+    assert note.evaluate("(el) => el.parentElement.id") == "contenu"
+    expect(page.locator("main h1").first).to_contain_text("Éloïse")
+    screenshot(page, "phone-network-dropped")
+    assert axe(page) == []
+    page.context.set_offline(False)
+    expect(note).to_have_count(0)

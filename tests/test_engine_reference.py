@@ -95,6 +95,16 @@ def test_reasons_are_composed_when_read_and_once():
     assert recs == evaluate(person, doses, on)  # equality compares the composed reasons
 
 
+def test_forgetting_the_shared_answers_changes_no_answer():
+    """Mutation runs empty the memos before each mutant (tests/mutation/selection.py)."""
+    some = [c for _, c in zip(range(200), cases())]
+    before = [answers(*c) for c in some]
+    assert engine._UNDOSED
+    engine.forget_shared_answers()
+    assert not engine._UNDOSED and not engine.S._DATES
+    assert [answers(*c) for c in some] == before
+
+
 def test_a_compiled_engine_is_not_older_than_its_source():
     """`make engine-native` compiles modules that shadow their .py: after an edit, rebuild or remove them."""
     for compiled in Path(engine.__file__).parent.glob("*.so"):

@@ -33,6 +33,16 @@ _by_date = itemgetter(0)
 _set_dict = object.__setattr__
 
 
+def forget_shared_answers() -> None:
+    """Empty the engine's memos: answers shared between carnets, dates in words.
+
+    For mutation runs: mutmut forks each mutant from a process that already ran the
+    tests, so a memo the unmutated code filled would hide the mutant.
+    """
+    _UNDOSED.clear()
+    S.forget_dates()
+
+
 def _recommendation(code, judged, waiting) -> Recommendation:
     """Build a Recommendation without the dataclass __init__ (hot path, same object)."""
     status, next_date, label, mandatory, reason, rule = judged

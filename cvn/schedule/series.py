@@ -32,6 +32,11 @@ def fmt(ordinal: int) -> str:
     return text
 
 
+def forget_dates() -> None:
+    """Empty the memo of dates in words (see engine.forget_shared_answers)."""
+    _DATES.clear()
+
+
 class Ctx:
     """The person seen from one evaluation date, with memoised ages."""
 

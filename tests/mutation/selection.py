@@ -3,7 +3,8 @@
 ``make mutate`` runs mutmut once per module with ``CVN_MUTATION_TESTS`` set to
 the target's tests (space-separated, from ``targets.toml``): test files, or
 single tests as ``tests/test_x.py::test_name``. mutmut's stats pass and every
-mutant then run those only. Unset, it changes nothing.
+mutant then run those only, each with the engine's memos emptied first. Unset, it
+changes nothing.
 """
 from __future__ import annotations
 
@@ -13,6 +14,18 @@ from pathlib import Path
 
 def _wanted() -> list[str]:
     return os.environ.get("CVN_MUTATION_TESTS", "").split()
+
+
+def pytest_sessionstart(session):
+    """In a mutation run, start each mutant with the engine's memos empty.
+
+    mutmut forks every mutant from a process that already ran the tests: answers the
+    unmutated engine memoised (shared between carnets, dates in words) would
+    otherwise be served to the mutant and hide it.
+    """
+    if _wanted():
+        from cvn.schedule.engine import forget_shared_answers
+        forget_shared_answers()
 
 
 def pytest_ignore_collect(collection_path: Path, config):

@@ -13,7 +13,7 @@ from cvn.extensions import db
 from cvn.models import (AlertSent, AlertSubscription, InvitationChannel, InvitationTarget, JobLock, OutboxMessage,
                         Ownership)
 from cvn.schedule.catalogue import disease_label
-from cvn.schedule.engine import Person
+from cvn.schedule.engine import DoseRecord, Person
 from cvn.sharing import services as sharing
 
 BIRTH = date(2025, 12, 20)  # seen on 2 March 2026 (the test clock): the 2-month doses are due
@@ -102,6 +102,51 @@ def test_an_announcement_key_is_inserted_once(app, clock, create_carnet):
     assert alerts._known_keys([carnet.id]) == again
     assert alerts._known_keys([other.id]) == {(other.id, "hib", "", date(2026, 2, 20))}
     assert {row.sent_at for row in db.session.scalars(select(AlertSent))} == {clock()}
+
+
+def test_the_alert_pass_reads_each_carnet_as_its_page_does(app, create_professional, create_patient, create_carnet):
+    """Holder (sex, flags, pregnancy term) and doses (declared, not rejected, not deleted, with products) of one id range."""
+    from cvn.carnets import services as carnets
+    from cvn.models import Sex
+    from cvn.status.services import person_of
+    from cvn.validation import services as validation
+
+    pro = create_professional()
+    mother = create_carnet(pro, first_names="Inès", birth_date=date(1995, 4, 1))
+    son = create_carnet(pro, first_names="Léo", birth_date=date(2025, 6, 1), sex=Sex.MALE)
+    skipped = create_carnet(pro, first_names="Zoé")
+    beyond = create_carnet(pro, first_names="Yanis")
+    owner = create_patient()
+    sharing.claim(sharing.create_invitation(pro, mother, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                  owner, date(1995, 4, 1), True)
+    mother.flags, mother.pregnancy_due_on = ["pregnant", "asplenia"], date(2026, 6, 1)
+    son.flags, son.pregnancy_due_on = [], date(2026, 6, 1)  # a stale term without the flag is not read
+    db.session.commit()
+    carnets.record_dose(pro, mother, carnets.DoseInput("Repevax", [], date(2020, 5, 4)))
+    carnets.record_dose(owner, mother, carnets.DoseInput("Priorix", [], date(1996, 4, 10)))  # declared
+    refused = carnets.record_dose(owner, mother, carnets.DoseInput("Stamaril", [], date(2019, 1, 5)))
+    validation.reject(pro, mother, refused, "Pas de trace")
+    gone = carnets.record_dose(pro, mother, carnets.DoseInput("Havrix", [], date(2018, 3, 3)))
+    carnets.delete_dose(pro, mother, gone, "Doublon")
+    carnets.record_dose(pro, son, carnets.DoseInput("Hexyon", [], date(2025, 8, 1)))
+    carnets.record_dose(pro, son, carnets.DoseInput("Rotarix", [], date(2025, 8, 1)))
+    for other in (skipped, beyond):
+        carnets.record_dose(pro, other, carnets.DoseInput("Hexyon", [], date(2024, 4, 10)))
+
+    people, records = alerts._people_and_records(mother.id, skipped.id, {mother.id, son.id, beyond.id})
+    assert people == {mother.id: person_of(mother), son.id: person_of(son)}
+    assert people[mother.id].sex == "F" and people[son.id].sex == "M"
+    assert people[mother.id].pregnancy_due == date(2026, 6, 1) and people[son.id].pregnancy_due is None
+    assert people[mother.id].flags == frozenset({"pregnant", "asplenia"})
+    key = (lambda r: (r.date, r.product))
+    page = {c.id: sorted((DoseRecord(d.administered_on, tuple(d.diseases), d.product_code,
+                                     d.state.value == "validated")
+                          for d in carnets.live_doses(c) if d.state.value != "rejected"), key=key)
+            for c in (mother, son)}
+    assert {cid: sorted(rs, key=key) for cid, rs in records.items()} == page
+    assert [(r.product, r.validated) for r in sorted(records[mother.id], key=key)] == \
+        [("priorix", False), ("repevax", True)]
+    assert {r.product for r in records[son.id]} == {"hexyon", "rotarix"}
 
 
 # --- The daily run ------------------------------------------------------------------------

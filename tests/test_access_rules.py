@@ -138,3 +138,6 @@ def test_get_carnet_tells_a_professional_their_access_ended_and_others_get_a_pla
         with pytest.raises(HTTPException) as plain:
             access.get_carnet(carnet.public_id)
         assert plain.value.code == 404 and not isinstance(plain.value, access.AccessLost)
+        with pytest.raises(HTTPException) as missing:
+            access.get_carnet("no-such-carnet")
+        assert missing.value.code == 404

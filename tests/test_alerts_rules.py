@@ -138,7 +138,9 @@ def test_the_alert_pass_reads_each_carnet_as_its_page_does(app, create_professio
     assert people[mother.id].sex == "F" and people[son.id].sex == "M"
     assert people[mother.id].pregnancy_due == date(2026, 6, 1) and people[son.id].pregnancy_due is None
     assert people[mother.id].flags == frozenset({"pregnant", "asplenia"})
-    key = (lambda r: (r.date, r.product))
+    def key(r):
+        return (r.date, r.product)
+
     page = {c.id: sorted((DoseRecord(d.administered_on, tuple(d.diseases), d.product_code,
                                      d.state.value == "validated")
                           for d in carnets.live_doses(c) if d.state.value != "rejected"), key=key)

@@ -376,3 +376,38 @@ def test_forecast_bad_input_exits_2_naming_the_field(payload, field):
 def test_forecast_unknown_product_message():
     payload = {**EXAMPLE, "doses": [EXAMPLE["doses"][0], {"date": "2024-06-10", "product": "Foo"}]}
     assert run(payload).stderr.strip() == "doses[1].product: produit inconnu « Foo »"
+
+
+def test_a_later_reason_without_its_own_words_says_the_age_in_years_or_months():
+    """The fallback of « Plus tard — à partir de … » when a rule has no age text of its own."""
+    from cvn.schedule import engine
+    from cvn.schedule.rules import calendar
+    from cvn.schedule.series import Ctx
+
+    ctx = Ctx(date(2000, 3, 15), "F", frozenset(), date(2026, 3, 2), calendar())
+    at = date.toordinal
+    assert engine._age_text(ctx, at(date(2065, 3, 15))) == "65 ans"
+    assert engine._age_text(ctx, at(date(2065, 3, 14))) == "64 ans"
+    assert engine._age_text(ctx, at(date(2002, 3, 15))) == "2 ans"
+    assert engine._age_text(ctx, at(date(2002, 3, 14))) == "23 mois"
+    assert engine._age_text(ctx, at(date(2001, 2, 15))) == "11 mois"
+    skipped = [((at(date(2026, 1, 5)), 0, 5, "priorix"), "trop tôt")]
+    assert engine._later("Zona", None, ctx, at(date(2065, 3, 15)), skipped) == (
+        "Zona. Plus tard — à partir de 65 ans, le 15 mars 2065. Dose du 5 janvier 2026 non comptée (trop tôt).")
+    assert engine._later("Zona", "65 ans révolus", ctx, at(date(2065, 3, 15)), []) == (
+        "Zona. Plus tard — à partir de 65 ans révolus, le 15 mars 2065.")
+
+
+@pytest.mark.parametrize("a, b, better", [
+    (("overdue", 5), ("due", 1), True), (("due", 1), ("overdue", 5), False),       # the more urgent state wins
+    (("due", 1), ("due", 9), False),                                                # same state, not up to date: keep
+    (("up_to_date", 3), ("up_to_date", 5), True), (("up_to_date", 5), ("up_to_date", 3), False),
+    (("up_to_date", 5), ("up_to_date", 5), False),                                  # the same day: keep the first
+    (("up_to_date", 3), ("up_to_date", None), True), (("up_to_date", None), ("up_to_date", 3), False),
+])
+def test_an_overlay_replaces_the_answer_only_when_more_urgent_or_sooner(a, b, better):
+    from cvn.schedule import engine
+    def full(x):
+        return (x[0], x[1], "label", False, "", "rule")
+
+    assert engine._better(full(a), full(b)) is better

@@ -79,7 +79,7 @@ def _done(name: str, counted, skipped) -> str:
 
 
 def _dropped(name: str, limit, counted, skipped) -> str:
-    """Return the reason of a series no longer offered past an age."""
+    """Return the reason of a series no longer offered past an age (a season past names none)."""
     after = f" après {duration_text(limit)}" if limit else ""
     return f"{name}. Plus proposé{after}.{_doses_text(counted)}{_tail(skipped)}"
 
@@ -210,7 +210,7 @@ def _space_live(lives, per, gap: int) -> None:
     for item, codes in lives:
         o = item[0]
         if counted is None or o == counted or o - counted >= gap:
-            counted = o if counted is None or o != counted else counted
+            counted = o
             continue
         why = (f"vaccin vivant donné {o - counted} jours après un autre vaccin vivant : "
                f"deux vaccins vivants se font le même jour ou à au moins {gap} jours d'intervalle")

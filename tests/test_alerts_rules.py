@@ -199,6 +199,27 @@ def test_each_subscribed_owner_gets_one_message_with_the_doses_in_date_order(app
     assert subscription.next_check_on == min(date(2026, 3, 6), alerts.weekly_recheck(carnet.id, DAY))
 
 
+def test_messages_greet_each_owner_name_the_holder_and_the_run_counts_every_carnet(app, clock, family, create_carnet):
+    """Two carnets in one batch: the counts add up over the batch, each message is the owner's and the holder's."""
+    second = create_carnet(family["pro"], first_names="Jade", birth_date=BIRTH)
+    sharing.claim(sharing.create_invitation(family["pro"], second, InvitationTarget.HOLDER, InvitationChannel.QR)[0],
+                  family["mother"], BIRTH, True)
+    alerts.subscribe(family["mother"], second, True)
+    db.session.query(OutboxMessage).delete()
+    db.session.commit()
+    stats = alerts.run_daily(DAY)
+    assert (stats.carnets, stats.announced, stats.messages) == (2, 2 * len(TWO_MONTHS), 3)
+    messages = db.session.scalars(select(OutboxMessage)).all()
+    assert sorted((m.recipient, m.subject) for m in messages) == [
+        ("marc@exemple.fr", "Vaccination à prévoir pour Léo"), ("paula@exemple.fr", "Vaccination à prévoir pour Jade"),
+        ("paula@exemple.fr", "Vaccination à prévoir pour Léo")]
+    for message in messages:
+        first_name = "Marc" if message.recipient.startswith("marc") else "Paula"
+        holder = message.subject.rsplit(" ", 1)[1]
+        assert message.body_text.startswith(f"Bonjour {first_name},")
+        assert f"sont à prévoir pour {holder} selon le calendrier" in message.body_text
+
+
 def test_no_message_to_a_former_owner_or_an_unconfirmed_address(app, clock, family):
     mother, father = family["mother"], family["father"]
     db.session.scalar(select(Ownership).where(Ownership.user_id == father.id)).ended_at = clock()

@@ -111,6 +111,11 @@ CASES = [
          [dose("2025-01-15", "priorix"), dose("2025-02-12", "stamaril"), dose("2025-02-17", "varivax")],
          {"yellow_fever": ("complete", None, None, None),
           "varicella": ("due", ANY, "Dose 1/2", "5 jours après un autre vaccin vivant")}),
+    # A paper carnet's line without a product: what it covers decides whether it is live.
+    case("measles_dose_without_product_14_days_after_yellow_fever_does_not_count",
+         "CAL25 § Généralités : deux vaccins vivants le même jour ou à au moins 28 jours d'intervalle ; § ROR",
+         "2000-03-01", "2025-03-01", [dose("2025-01-15", "stamaril"), dose("2025-01-29", covers=MMR)],
+         {"measles": ("overdue", "2001-03-01", "Dose 1/2", "vaccin vivant donné 14 jours après")}),
     case("mmr_14_days_after_bcg_does_not_count", "CAL25 § Généralités ; § ROR",
          "2010-03-01", "2025-03-01", [dose("2025-01-01", "bcg"), dose("2025-01-15", "priorix")],
          {"measles": ("overdue", ANY, "Dose 1/2", "28 jours")}, flags=("bcg_risk",)),
@@ -118,6 +123,12 @@ CASES = [
          "2025-01-01", "2025-03-20", [dose("2025-02-01", "bcg"), dose("2025-02-15", "rotarix")],
          {"rotavirus": ("up_to_date", "2025-04-01", "Dose 2/2", None)}, flags=("bcg_risk",)),
     # ---------------------------------------------------------------- adults: catch-up, no infant schedule, no obligation
+    # A tetanus-only dose (« VAT » of old carnets) is a tetanus booster, not a diphtheria or polio one.
+    case("tetanus_only_booster_counts_for_tetanus_alone", "CAL25 § Diphtérie-tétanos-poliomyélite : rappels à 25, 45 et 65 ans",
+         "1970-03-01", "2026-03-02", [dose("1995-05-01", "revaxis"), dose("2024-01-10", covers=("tetanus",))],
+         {"tetanus": ("up_to_date", "2035-03-01", "Rappel 65 ans", "10 janvier 2024"),
+          "diphtheria": ("overdue", "2015-03-01", "Rappel 45 ans", None),
+          "polio": ("overdue", "2015-03-01", "Rappel 45 ans", None)}, sex="M"),
     case("empty_carnet_at_66_gets_the_adult_catch_up", "CAL25 § Rattrapage de l'adulte : dTcaP, puis dTP à 2 mois et 8 à 12 mois",
          "1959-05-01", "2025-06-01", [],
          {"diphtheria": ("due", ANY, "Dose 1/3 du rattrapage", None),

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from bench.bench_engine import ON, population
 from cvn.schedule import engine
+from cvn.schedule.catalogue import products
 from cvn.schedule.engine import DoseRecord, Person, evaluate
 
 REFERENCE = Path(__file__).parent / "data" / "engine_reference.txt"
@@ -103,6 +104,37 @@ def test_forgetting_the_shared_answers_changes_no_answer():
     engine.forget_shared_answers()
     assert not engine._UNDOSED and not engine.S._DATES
     assert [answers(*c) for c in some] == before
+
+
+def test_answers_are_judged_once_where_they_can_be_shared(monkeypatch):
+    """The engine's two shortcuts, seen from the judge: no answer changes, fewer are computed.
+
+    A 76-year-old's second carnet of the same cohort judges only what still depends on
+    the birth date (boosters, pertussis, pneumococcus, influenza, covid-19, zoster, RSV);
+    diseases given by the same injections (tetanus and polio with diphtheria, mumps and
+    rubella with measles) are judged once.
+    """
+    judged = []
+    real = engine._judge
+    monkeypatch.setattr(engine, "_judge", lambda prog, ctx, doses: judged.append(prog.code) or real(prog, ctx, doses))
+    on = date(2026, 3, 2)
+    engine.forget_shared_answers()
+    first = evaluate(Person(date(1950, 3, 1), "F"), [], on)
+    del judged[:]
+    second = evaluate(Person(date(1950, 6, 1), "F"), [], on)
+    assert judged == ["diphtheria", "pertussis", "pneumococcus", "influenza", "covid19", "zoster", "rsv"]
+    engine.forget_shared_answers()
+    monkeypatch.setattr(engine, "_judge", real)
+    assert evaluate(Person(date(1950, 6, 1), "F"), [], on) == second and len(first) == len(second)
+    monkeypatch.setattr(engine, "_judge", lambda prog, ctx, doses: judged.append(prog.code) or real(prog, ctx, doses))
+    del judged[:]
+    hexyon = products()["hexyon"]
+    doses = [DoseRecord(date(2024, 4, 10), hexyon.diseases, "hexyon"), DoseRecord(date(2024, 6, 10), hexyon.diseases,
+                                                                                 "hexyon")]
+    infant = evaluate(Person(date(2024, 2, 10), "F"), doses, on)
+    assert {"diphtheria", "measles"} <= set(judged) and not {"tetanus", "polio", "mumps", "rubella"} & set(judged)
+    by = {r.disease: r for r in infant}
+    assert (by["tetanus"].status, by["tetanus"].next_date) == (by["diphtheria"].status, by["diphtheria"].next_date)
 
 
 def test_a_compiled_engine_is_not_older_than_its_source():

@@ -78,3 +78,17 @@ def test_each_module_runs_its_target_functions_against_its_own_tests(tmp_path):
                           "-q", "--collect-only", "-c", os.devnull, str(tmp_path)], env=env, capture_output=True,
                          text=True, check=False).stdout
     assert "test_a.py::test_two" in out and "test_one" not in out and "test_b.py" not in out, out
+
+
+def test_a_recheck_keeps_the_first_run_and_judges_its_survivors_again():
+    from tests.mutation import report
+    from tests.mutation.run import merge
+
+    first = report.Target(module="m", what="w", goal=0.9, killed=90, explained=[("m.x__mutmut_1", "equal")],
+                          survived=["m.x__mutmut_2", "m.x__mutmut_3", "m.x__mutmut_4"], other=2)
+    # The recheck saw only those three: one now killed, one listed as harmless, one still alive.
+    again = report.Target(module="m", what="w", goal=0.9, killed=1, explained=[("m.x__mutmut_3", "same")],
+                          survived=["m.x__mutmut_4"], other=95)
+    (merged,) = merge([first], [again])
+    assert (merged.killed, len(merged.explained), merged.survived, merged.other) == (91, 2, ["m.x__mutmut_4"], 2)
+    assert merged.total == first.total and round(merged.score, 3) == round(93 / 94, 3)

@@ -65,6 +65,23 @@ def run_module(module: str, targets: list[report.Target], max_children: int,
     return judged
 
 
+def merge(last: list[report.Target], again: list[report.Target]) -> list[report.Target]:
+    """Return the last run's scores with its survivors judged again (a recheck judges those only)."""
+    merged = []
+    for old in last:
+        new = next(t for t in again if t.what == old.what)
+        rechecked = set(old.survived)
+        explained = [e for e in new.explained if e[0] in rechecked]
+        survived = [key for key in new.survived if key in rechecked]
+        merged.append(report.Target(
+            module=old.module, what=old.what, goal=old.goal, functions=old.functions, tests=new.tests,
+            # a rechecked mutant no longer surviving nor listed as harmless was killed by the tests as they are now
+            killed=old.killed + len(rechecked) - len(explained) - len(survived),
+            explained=old.explained + explained, survived=survived, other=old.other,
+            diffs={key: diff for key, diff in new.diffs.items() if key in rechecked}))
+    return merged
+
+
 def save(module: str, targets: list[report.Target]) -> None:
     SCORES.mkdir(exist_ok=True)
     (SCORES / f"{module}.json").write_text(json.dumps([t.as_dict() for t in targets], ensure_ascii=False, indent=1))
@@ -96,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             last = [t for t in load_all() if t.module == module]
             survivors = [key for t in last for key in t.survived]
             if survivors:
-                save(module, run_module(module, targets, args.max_children, recheck=survivors))
+                save(module, merge(last, run_module(module, targets, args.max_children, recheck=survivors)))
             continue
         save(module, run_module(module, targets, args.max_children))
     targets = load_all()

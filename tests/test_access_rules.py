@@ -141,3 +141,40 @@ def test_get_carnet_tells_a_professional_their_access_ended_and_others_get_a_pla
         with pytest.raises(HTTPException) as missing:
             access.get_carnet("no-such-carnet")
         assert missing.value.code == 404
+
+
+def test_permissions_are_kept_for_the_request_and_forgotten_when_a_share_ends(
+        app, create_professional, create_patient, create_carnet):
+    """Within one request: computed once when asked first, dropped when an owner ends the access."""
+    pro, owner = create_professional(), create_patient()
+    carnet = create_carnet(pro)
+    _owned(carnet, owner)
+    with app.test_request_context():
+        login_user(pro)
+        first = access.permissions(pro, carnet)
+        assert first.read and first.write and first.access_id == access.open_access(pro, carnet).id
+        assert access.permissions(pro, carnet) is first, "kept for the request"
+        assert access.permissions(owner, carnet).owner and not access.permissions(owner, carnet).write
+        archives.end_access(owner, carnet, access.open_access(pro, carnet))  # forgets this request's permissions
+        after = access.permissions(pro, carnet)
+        assert not after.read and not after.write and access.open_access(pro, carnet) is None
+        assert access.needs_second_factor(pro) is False, "the second-factor state is kept, not forgotten"
+
+
+def test_outside_a_request_the_second_factor_rule_still_holds(app, create_professional, create_patient):
+    """Jobs and the CLI ask too: a professional without a second factor needs one, a patient does not."""
+    assert access.needs_second_factor(create_professional(second_factor=False)) is True
+    assert access.needs_second_factor(create_professional()) is False
+    assert access.needs_second_factor(create_patient()) is False
+
+
+def test_the_access_ended_page_points_to_the_archive_of_this_carnet(
+        app, create_professional, create_patient, create_carnet, clock):
+    pro, owner = create_professional(), create_patient()
+    carnet, other = create_carnet(pro), create_carnet(pro, first_names="Jade")
+    _owned(carnet, owner)
+    _owned(other, owner)
+    this = _ended(pro, carnet, owner)
+    clock.advance(days=1)
+    _ended(pro, other, owner)  # newer, but of another carnet
+    assert access._ended_for(pro, carnet).archive_id == this.id

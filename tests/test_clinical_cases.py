@@ -122,6 +122,16 @@ CASES = [
     case("rotavirus_is_excepted_from_live_spacing", "CAL25 § Généralités : le vaccin rotavirus (oral) fait exception",
          "2025-01-01", "2025-03-20", [dose("2025-02-01", "bcg"), dose("2025-02-15", "rotarix")],
          {"rotavirus": ("up_to_date", "2025-04-01", "Dose 2/2", None)}, flags=("bcg_risk",)),
+    # The flu campaign's opening day is part of the campaign (2025-26: from 14 October 2025).
+    case("flu_the_day_before_the_campaign_opens_is_not_yet_due", "DGS, campagne de vaccination antigrippale 2025-2026 : ouverture le 14 octobre 2025",
+         "1950-05-01", "2025-10-13", [],
+         {"influenza": ("up_to_date", "2025-10-14", "Campagne 2025-2026", "à partir du 14 octobre 2025")}),
+    case("flu_is_due_on_the_campaign_s_opening_day", "DGS, campagne antigrippale 2025-2026 : ouverture le 14 octobre 2025",
+         "1950-05-01", "2025-10-14", [],
+         {"influenza": ("due", "2025-10-14", "Campagne 2025-2026", None)}),
+    case("flu_dose_on_the_opening_day_counts_for_the_season", "DGS, campagne antigrippale 2025-2026 : ouverture le 14 octobre 2025",
+         "1950-05-01", "2025-11-01", [dose("2025-10-14", "vaxigrip")],
+         {"influenza": ("up_to_date", ANY, "Campagne 2026-2027", "dose de la saison faite")}),
     # ---------------------------------------------------------------- adults: catch-up, no infant schedule, no obligation
     # A tetanus-only dose (« VAT » of old carnets) is a tetanus booster, not a diphtheria or polio one.
     case("tetanus_only_booster_counts_for_tetanus_alone", "CAL25 § Diphtérie-tétanos-poliomyélite : rappels à 25, 45 et 65 ans",

@@ -76,7 +76,8 @@ def test_the_frozen_copy_holds_the_carnet_as_it_was(story, clock):
     assert bexsero["state"] == "rejected" and bexsero["rejection_reason"] == "Aucune trace"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.carnet_id == carnet.id)
                               .order_by(AuditEvent.id.desc()))
-    assert (event.action, event.actor_id, event.detail) == ("access.end", mother.id, {"professional": alpha.id})
+    assert (event.action, event.actor_id, event.detail) == (
+        "access.end", mother.id, {"professional": alpha.id, "professional_name": alpha.display_name})
 
 
 def test_only_an_owner_ends_an_open_access_of_this_carnet(story, create_patient, create_carnet, clock):

@@ -100,9 +100,11 @@ def test_forgetting_the_shared_answers_changes_no_answer():
     """Mutation runs empty the memos before each mutant (tests/mutation/selection.py)."""
     some = [c for _, c in zip(range(200), cases())]
     before = [answers(*c) for c in some]
-    assert engine._UNDOSED
+    assert engine._UNDOSED and engine.C._bounds.cache_info().currsize and engine.C._season.cache_info().currsize
     engine.forget_shared_answers()
     assert not engine._UNDOSED and not engine.S._DATES
+    # the season bounds too: a mutant of their computation must not be served the unmutated answer
+    assert engine.C._bounds.cache_info().currsize == 0 == engine.C._season.cache_info().currsize
     assert [answers(*c) for c in some] == before
 
 

@@ -41,6 +41,7 @@ def forget_shared_answers() -> None:
     """
     _UNDOSED.clear()
     S.forget_dates()
+    C.forget_seasons()
 
 
 def _recommendation(code, judged, waiting) -> Recommendation:

@@ -19,8 +19,7 @@ def _md(year: int, md) -> int:
     return date(year, md[0], md[1]).toordinal()
 
 
-@lru_cache(maxsize=512)
-def _bounds(s, year: int) -> tuple[int, int, int, str, str]:
+def _compute_bounds(s, year: int) -> tuple[int, int, int, str, str]:
     """Return (opens, start, end, label, season name) of the season of s opening in that year.
 
     A season published in the data file (its own dates) wins over the default rule.
@@ -36,13 +35,24 @@ def _bounds(s, year: int) -> tuple[int, int, int, str, str]:
     return opens, start, end, s.label.format(season=f"{year}-{year + 1}", year=start_year), f"{year}-{year + 1}"
 
 
-@lru_cache(maxsize=512)
-def _season(s, on: int) -> tuple[int, tuple, tuple]:
+def _compute_season(s, on: int) -> tuple[int, tuple, tuple]:
     """Return (year, this season, next season) for the season of s holding that day."""
     year = date.fromordinal(on).year
     if on < _bounds(s, year)[0]:
         year -= 1
     return year, _bounds(s, year), _bounds(s, year + 1)
+
+
+# Memoised by wrapping rather than decorating, so that mutation testing (which skips
+# decorated functions) reaches the computations; forget_seasons() empties the memos.
+_bounds = lru_cache(maxsize=512)(_compute_bounds)
+_season = lru_cache(maxsize=512)(_compute_season)
+
+
+def forget_seasons() -> None:
+    """Empty the memos of season bounds (see engine.forget_shared_answers)."""
+    _bounds.cache_clear()
+    _season.cache_clear()
 
 
 def _first_campaign(s, ctx: Ctx) -> int | None:

@@ -92,3 +92,22 @@ def test_a_recheck_keeps_the_first_run_and_judges_its_survivors_again():
     (merged,) = merge([first], [again])
     assert (merged.killed, len(merged.explained), merged.survived, merged.other) == (91, 2, ["m.x__mutmut_4"], 2)
     assert merged.total == first.total and round(merged.score, 3) == round(93 / 94, 3)
+
+
+#: Decorated functions allowed in a mutation target: they hold no rule of their own.
+UNMUTATED_ON_PURPOSE = {("cvn.access", "wrapper")}  # _guarded's wrapper: calls the rule, then the view
+
+
+def test_no_rule_of_a_target_hides_in_a_decorated_function():
+    """mutmut skips decorated functions: a rule written in one would never be mutated, and its score would lie."""
+    import ast
+    import importlib.util
+
+    found = set()
+    for target in report.load_targets():
+        path = Path(importlib.util.find_spec(target.module).origin)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                    not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")) for d in node.decorator_list):
+                found.add((target.module, node.name))
+    assert found == UNMUTATED_ON_PURPOSE

@@ -178,3 +178,48 @@ def test_the_access_ended_page_points_to_the_archive_of_this_carnet(
     clock.advance(days=1)
     _ended(pro, other, owner)  # newer, but of another carnet
     assert access._ended_for(pro, carnet).archive_id == this.id
+
+
+def _answer(app, gate, user):
+    """Return what a view wrapped by the gate answers to this user, the app-wide checks left out: (status, Location)."""
+    view = gate(lambda: "la page")
+    with app.test_request_context("/"):
+        if user is not None:
+            login_user(user)
+        try:
+            answer = view()
+        except HTTPException as refused:
+            return refused.code, None
+        if answer == "la page":
+            return 200, None
+        return answer.status_code, answer.headers["Location"]
+
+
+def test_each_role_gate_holds_on_its_own(app, create_professional, create_patient, create_admin):
+    """The decorators are a second line behind the app-wide second-factor check: each refuses by itself.
+
+    The gates are applied here, inside the test, so that mutation testing reaches
+    them too (a gate applied when the views were imported is out of its reach).
+    """
+    pro, patient, admin = create_professional(), create_patient(), create_admin()
+    unverified, pro_1f, admin_1f = (create_professional(verified=False), create_professional(second_factor=False),
+                                    create_admin(second_factor=False))
+    login = _login_url(app)
+    pending = "/pro/en-attente"
+    expected = {
+        access.professional_required: {None: (302, login), pro: (200, None), patient: (403, None), admin: (403, None),
+                                       unverified: (303, pending), pro_1f: (303, METHODS)},
+        access.patient_required: {None: (302, login), patient: (200, None), pro: (403, None),
+                                   admin: (200, None)},  # an administrator is a patient account with a role
+        access.admin_required: {None: (302, login), admin: (200, None), pro: (403, None), patient: (403, None),
+                                admin_1f: (303, METHODS)},
+    }
+    for gate, answers in expected.items():
+        for user, (status, location) in answers.items():
+            got = _answer(app, gate, user)
+            assert got[0] == status and (location is None or got[1].startswith(location)), (gate.__name__, user, got)
+
+
+def _login_url(app) -> str:
+    with app.test_request_context("/"):
+        return url_for("auth.login")

@@ -221,5 +221,6 @@ def test_each_role_gate_holds_on_its_own(app, create_professional, create_patien
 
 
 def _login_url(app) -> str:
+    """Return the log-in page's path."""
     with app.test_request_context("/"):
         return url_for("auth.login")

@@ -111,3 +111,24 @@ def test_no_rule_of_a_target_hides_in_a_decorated_function():
                     not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")) for d in node.decorator_list):
                 found.add((target.module, node.name))
     assert found == UNMUTATED_ON_PURPOSE
+
+
+def test_a_mutation_run_starts_every_test_with_the_engine_memos_empty(monkeypatch):
+    """Else only the first test needing a memoised answer would be mapped to its function's mutants."""
+    from datetime import date
+
+    from cvn.schedule import engine
+    from cvn.schedule.engine import Person, evaluate
+    from tests.mutation import selection
+
+    def filled():
+        evaluate(Person(date(1950, 3, 1), "F"), [], date(2026, 3, 2))
+        return bool(engine._UNDOSED) and engine.C._bounds.cache_info().currsize > 0
+
+    monkeypatch.delenv("CVN_MUTATION_TESTS", raising=False)
+    assert filled()
+    selection.pytest_runtest_setup(None)
+    assert engine._UNDOSED, "outside a mutation run the plugin changes nothing"
+    monkeypatch.setenv("CVN_MUTATION_TESTS", "tests/test_clinical_cases.py")
+    selection.pytest_runtest_setup(None)
+    assert not engine._UNDOSED and engine.C._bounds.cache_info().currsize == 0 and not engine.S._DATES

@@ -3,7 +3,7 @@
 ``make mutate`` runs mutmut once per module with ``CVN_MUTATION_TESTS`` set to
 the target's tests (space-separated, from ``targets.toml``): test files, or
 single tests as ``tests/test_x.py::test_name``. mutmut's stats pass and every
-mutant then run those only, each with the engine's memos emptied first. Unset, it
+mutant then run those only, each test with the engine's memos emptied first. Unset, it
 changes nothing.
 """
 from __future__ import annotations
@@ -16,12 +16,16 @@ def _wanted() -> list[str]:
     return os.environ.get("CVN_MUTATION_TESTS", "").split()
 
 
-def pytest_sessionstart(session):
-    """In a mutation run, start each mutant with the engine's memos empty.
+def pytest_runtest_setup(item):
+    """In a mutation run, start each test with the engine's memos empty.
 
-    mutmut forks every mutant from a process that already ran the tests: answers the
-    unmutated engine memoised (shared between carnets, dates in words) would
-    otherwise be served to the mutant and hide it.
+    Two reasons. mutmut forks every mutant from a process that already ran the
+    tests: answers the unmutated engine memoised (shared between carnets, dates in
+    words, season bounds) would otherwise be served to the mutant and hide it. And
+    mutmut runs, for each mutant, only the tests that called its function during
+    its stats pass: with memos kept from one test to the next, only the first test
+    to need an answer calls the function, and every other test that depends on it
+    would never be run against its mutants.
     """
     if _wanted():
         from cvn.schedule.engine import forget_shared_answers

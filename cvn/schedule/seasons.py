@@ -172,9 +172,9 @@ def run_pregnancy(s, ctx: Ctx, doses):
     conception = due - 287
     low, high = conception + s.weeks[0][1], conception + s.weeks[1][1]
     if s.seasons:
+        # Only the season holding or following the window's first day can meet the window:
+        # the one before it ended before that day.
         _, start, end, _, name = _season_of(s, low)
-        if high <= start or low >= end:
-            _, start, end, _, name = _season_of(s, high - 1)
         low2, high2 = max(low, start), min(high, end)
         if low2 >= high2:
             return None

@@ -132,3 +132,21 @@ def test_a_mutation_run_starts_every_test_with_the_engine_memos_empty(monkeypatc
     monkeypatch.setenv("CVN_MUTATION_TESTS", "tests/test_clinical_cases.py")
     selection.pytest_runtest_setup(None)
     assert not engine._UNDOSED and engine.C._bounds.cache_info().currsize == 0 and not engine.S._DATES
+
+
+def test_a_resumed_run_keeps_the_mutants_an_interrupted_run_left(monkeypatch):
+    """``--resume`` keeps ``mutants/`` (mutmut then runs only the mutants not judged yet); a new run starts afresh."""
+    from types import SimpleNamespace
+
+    from tests.mutation import run
+
+    removed, commands = [], []
+    real_rmtree = run.shutil.rmtree
+    monkeypatch.setattr(run.shutil, "rmtree", lambda path, **kw: removed.append(path) if path == run.ROOT / "mutants"
+                        else real_rmtree(path, **kw))
+    monkeypatch.setattr(run.subprocess, "run", lambda command, **kw: commands.append(command) or SimpleNamespace(stdout=""))
+    targets = [report.Target("cvn.x", "all", 0.9, tests=["tests/test_x.py"])]
+    run.run_module("cvn.x", targets, 2, resume=True)
+    assert not removed and ["mutmut", "run", "--max-children", "2", "cvn.x.*"] in commands
+    run.run_module("cvn.x", targets, 1)
+    assert removed == [run.ROOT / "mutants"]

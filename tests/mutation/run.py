@@ -8,9 +8,10 @@ mutant instead of migrated again. Scores are saved in
 ``mutants-scores/<module>.json`` so modules can be run one at a time; the table
 covers every module scored so far. Exit code 1 when a goal is missed.
 
-Usage: ``python -m tests.mutation.run [--max-children N] [--recheck] [module ...]``
+Usage: ``python -m tests.mutation.run [--max-children N] [--recheck | --resume] [module ...]``
 (``--recheck``: after writing a test, run the last run's survivors of one module
-again, in the ``mutants/`` it left).
+again, in the ``mutants/`` it left; ``--resume``: go on with an interrupted run of
+one module, say with more workers).
 """
 from __future__ import annotations
 
@@ -37,14 +38,16 @@ def patterns(targets: list[report.Target]) -> list[str]:
 
 
 def run_module(module: str, targets: list[report.Target], max_children: int,
-               recheck: list[str] | None = None) -> list[report.Target]:
+               recheck: list[str] | None = None, resume: bool = False) -> list[report.Target]:
     """Mutate one module, run its targets' tests, and judge the mutants.
 
     With ``recheck`` (mutant names), keep the last run of this module and run
-    only those mutants again, against the tests as they are now.
+    only those mutants again, against the tests as they are now. With ``resume``,
+    keep the ``mutants/`` an interrupted run of this module left: mutmut runs only
+    the mutants it had not judged yet.
     """
     tests = sorted({test for t in targets for test in t.tests})
-    if not recheck:
+    if not recheck and not resume:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "CVN_MUTATION_TESTS": " ".join(tests),
@@ -101,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--recheck", action="store_true",
                         help="run again only the last run's survivors of one module (still in mutants/)")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with an interrupted run of one module (its mutants/ kept), with as many workers as asked")
     parser.add_argument("modules", nargs="*", help="run only the modules whose name contains one of these")
     args = parser.parse_args(argv)
     by_module: dict[str, list[report.Target]] = {}
@@ -115,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             if survivors:
                 save(module, merge(last, run_module(module, targets, args.max_children, recheck=survivors)))
             continue
-        save(module, run_module(module, targets, args.max_children))
+        save(module, run_module(module, targets, args.max_children, resume=args.resume))
     targets = load_all()
     print(report.table(targets))
     for target in targets:

@@ -156,7 +156,7 @@ def run_pregnancy(s, ctx: Ctx, doses):
     if due is None:
         if s.seasons:
             _, start, end, _, name = _season_of(s, on)
-            if not start <= on < end:
+            if on < start:  # between two seasons (the season found holds or follows today)
                 return None
             text = (f"{s.label} : à faire entre {_weeks(s.weeks)} de grossesse, pendant la saison {name} "
                     f"(jusqu'au {fmt(end - 1)}) ; indiquez la date prévue d'accouchement pour connaître les dates")

@@ -134,19 +134,29 @@ def test_a_mutation_run_starts_every_test_with_the_engine_memos_empty(monkeypatc
     assert not engine._UNDOSED and engine.C._bounds.cache_info().currsize == 0 and not engine.S._DATES
 
 
-def test_a_resumed_run_keeps_the_mutants_an_interrupted_run_left(monkeypatch):
-    """``--resume`` keeps ``mutants/`` (mutmut then runs only the mutants not judged yet); a new run starts afresh."""
+def test_a_resumed_run_keeps_the_mutants_an_interrupted_run_left(monkeypatch, tmp_path):
+    """``--resume`` keeps ``mutants/`` and names only the mutants without a verdict (mutmut reruns any it is given)."""
+    import json
     from types import SimpleNamespace
 
     from tests.mutation import run
 
+    meta = tmp_path / "mutants" / "cvn" / "x.py.meta"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"exit_code_by_key": {"cvn.x.x_a__mutmut_1": 1, "cvn.x.x_a__mutmut_2": None,
+                                                     "cvn.x.x_b__mutmut_1": None, "cvn.y.x_a__mutmut_1": None}}))
+    assert run.unjudged(["cvn.x.*"], tmp_path) == ["cvn.x.x_a__mutmut_2", "cvn.x.x_b__mutmut_1"]
+    assert run.unjudged(["cvn.x.x_a__mutmut_*"], tmp_path) == ["cvn.x.x_a__mutmut_2"]
+
     removed, commands = [], []
     real_rmtree = run.shutil.rmtree
-    monkeypatch.setattr(run.shutil, "rmtree", lambda path, **kw: removed.append(path) if path == run.ROOT / "mutants"
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    monkeypatch.setattr(run.shutil, "rmtree", lambda path, **kw: removed.append(path) if path == tmp_path / "mutants"
                         else real_rmtree(path, **kw))
     monkeypatch.setattr(run.subprocess, "run", lambda command, **kw: commands.append(command) or SimpleNamespace(stdout=""))
     targets = [report.Target("cvn.x", "all", 0.9, tests=["tests/test_x.py"])]
     run.run_module("cvn.x", targets, 2, resume=True)
-    assert not removed and ["mutmut", "run", "--max-children", "2", "cvn.x.*"] in commands
+    assert not removed
+    assert ["mutmut", "run", "--max-children", "2", "cvn.x.x_a__mutmut_2", "cvn.x.x_b__mutmut_1"] in commands
     run.run_module("cvn.x", targets, 1)
-    assert removed == [run.ROOT / "mutants"]
+    assert removed == [tmp_path / "mutants"] and ["mutmut", "run", "--max-children", "1", "cvn.x.*"] in commands

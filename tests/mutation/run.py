@@ -16,6 +16,7 @@ one module, say with more workers).
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -37,6 +38,16 @@ def patterns(targets: list[report.Target]) -> list[str]:
     return [f"{t.module}.x_{name}__mutmut_*" for t in targets for name in t.functions]
 
 
+def unjudged(selection: list[str], root: Path = ROOT) -> list[str]:
+    """Return the mutants of this selection an interrupted run left without a verdict (from mutmut's .meta files)."""
+    names = []
+    for meta in sorted((root / "mutants").rglob("*.meta")):
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if code is None and any(fnmatch.fnmatchcase(name, pattern) for pattern in selection):
+                names.append(name)
+    return names
+
+
 def run_module(module: str, targets: list[report.Target], max_children: int,
                recheck: list[str] | None = None, resume: bool = False) -> list[report.Target]:
     """Mutate one module, run its targets' tests, and judge the mutants.
@@ -55,7 +66,9 @@ def run_module(module: str, targets: list[report.Target], max_children: int,
                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         env.pop("CVN_TEST_DATABASE_URL", None)  # mutation runs on SQLite
         print(f"== {module}: mutants of {len(targets)} target(s) against {len(tests)} test files or tests", flush=True)
-        subprocess.run(["mutmut", "run", "--max-children", str(max_children), *(recheck or patterns(targets))],
+        # mutmut runs again every mutant named: a resumed run names those still without a verdict
+        chosen = recheck or (unjudged(patterns(targets), ROOT) if resume else patterns(targets))
+        subprocess.run(["mutmut", "run", "--max-children", str(max_children), *chosen],
                        cwd=ROOT, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 

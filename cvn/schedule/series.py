@@ -93,10 +93,8 @@ def sentence(status: str, label: str, rec: int, basis: str) -> str:
 
 
 def _variant(s, ctx: Ctx, doses, i: int):
-    """Return the first variant that fits the first injection (or today, without one)."""
+    """Return the first variant that fits the first injection (or today, without one); s has several."""
     variants = s.variants
-    if len(variants) == 1:
-        return variants[0]
     n = len(doses)
     lived = ctx.on - ctx.birth
     for v in variants:

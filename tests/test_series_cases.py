@@ -27,6 +27,14 @@ from tests.test_clinical_cases import ANY, D, _run, case, dose
 BOOSTER = "Rappel (si nouvelle exposition)"
 
 CASES = [
+    # ---------------------------------------------------------------- the schedule chosen by the first injection that counts
+    case("mmr_dose_before_6_months_then_at_7_months_asks_three", "CAL25 § ROR : dès 6 mois, puis 2 doses à 12 et 16-18 mois",
+         "2024-01-15", "2025-03-20", [dose("2024-06-10", "priorix"), dose("2024-08-15", "priorix")],
+         {"measles": ("overdue", "2025-01-15", "Dose 2/3", None)}),
+    case("adult_pertussis_dose_of_unknown_product_at_25_proves_the_childhood_series",
+         "CAL25 § Coqueluche : rappel dTcaP à 25 ans ; calendar.toml : injection de produit inconnu dès 16 ans",
+         "1990-01-01", "2026-01-01", [dose("2015-01-01", covers=("diphtheria", "tetanus", "pertussis", "polio"))],
+         {"pertussis": ("complete", None, ANY, None)}),
     # ---------------------------------------------------------------- travel boosters
     case("typhoid_next_booster_counts_from_the_last_booster", "VOY : rappel tous les 3 ans",
          "1980-01-01", "2023-01-01",
@@ -134,3 +142,11 @@ def test_ladder_on_a_fixed_age_birthday_that_age_is_the_next_appointment():
     """HCSP: on the 65th birthday, with the 45-year appointment missed, the next fixed age is 65 (today)."""
     status, _, _, text, _ = _judge_ladder(_ladder(), date(1961, 1, 1), date(2026, 1, 1), [date(1983, 1, 1)])
     assert status == S.OVERDUE and "prochain rendez-vous à âge fixe (65 ans)" in text
+
+
+def test_the_person_s_flags_are_kept_as_a_frozen_set_whatever_they_are_given_as():
+    """The engine keys shared answers by the flags: a list or a set given by a caller must become a frozenset."""
+    for given in (["pregnant"], {"pregnant"}, frozenset({"pregnant"})):
+        ctx = S.Ctx(date(1995, 4, 1), "F", given, date(2025, 6, 1), calendar())
+        assert type(ctx.flags) is frozenset and ctx.flags == {"pregnant"}
+    assert S.Ctx(date(1995, 4, 1), "F", frozenset(), date(2025, 6, 1), calendar()).vname is None

@@ -26,7 +26,7 @@ import pytest
 
 from cvn.schedule import seasons as C
 from cvn.schedule.rules import Series
-from tests.test_clinical_cases import ANY, D, _run, case, dose
+from tests.test_clinical_cases import ANY, assert_case, case, dose
 
 CASES = [
     # ---------------------------------------------------------------- flu: the season's opening day
@@ -109,18 +109,7 @@ PARAMS = [pytest.param(*c[1:], id=c[0]) for c in CASES]
 
 @pytest.mark.parametrize("source, birth, on, doses, expect, sex, flags, due", PARAMS)
 def test_season_case(source, birth, on, doses, expect, sex, flags, due):
-    assert source
-    got = _run(birth, on, doses, sex, flags, due)
-    for disease, (status, next_date, label, part) in expect.items():
-        r = got[disease]
-        seen = (r.status, r.next_date, r.dose, r.reason)
-        assert r.status == status, (disease, seen)
-        if next_date is not ANY:
-            assert r.next_date == (D(next_date) if next_date else None), (disease, seen)
-        if label is not ANY:
-            assert r.dose == label, (disease, seen)
-        if part:
-            assert part in r.reason, (disease, seen)
+    assert_case(source, birth, on, doses, expect, sex, flags, due)
 
 
 def _series(**fields) -> Series:

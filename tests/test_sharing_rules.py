@@ -345,6 +345,26 @@ def test_a_claim_that_loses_the_race_changes_nothing(carnet, pro, clock, create_
     assert count(Ownership) == 0 and count(AuditEvent, AuditEvent.action == "carnet.claim") == 0
 
 
+def test_a_hand_over_lost_to_a_claim_that_made_an_owner_says_used_not_consent(carnet, pro, clock, create_patient):
+    """The winner's claim committed its ownership too: the loser finds an owner, and is told the link was used.
+
+    (Not "ask the owner's consent": the link was this person's too, and it was used.)
+    """
+    winner, loser = create_patient(), create_patient()
+    invitation, _ = services.create_invitation(pro, carnet, HOLDER, QR)
+    assert invitation.used_at is None, "this session read it pending"
+    table = Invitation.__table__
+    with db.engine.begin() as other_session:
+        other_session.execute(table.update().where(table.c.id == invitation.id)
+                              .values(used_at=clock(), used_by_id=winner.id))
+        other_session.execute(Ownership.__table__.insert().values(carnet_id=carnet.id, user_id=winner.id,
+                                                                  since=clock()))
+    with pytest.raises(services.ClaimError) as lost:
+        services.claim(invitation, loser, BIRTH, True)
+    assert lost.value.kind == "used" and lost.value.invitation is invitation
+    assert count(Ownership) == 1 and count(Ownership, Ownership.user_id == loser.id) == 0
+
+
 def test_the_same_account_claiming_through_two_links_at_once_gets_one_ownership(carnet, pro, owner, monkeypatch,
                                                                                 create_patient):
     """The other link's claim committed between this claim's owner check and its commit: the unique index says no."""
@@ -545,3 +565,12 @@ def test_a_professional_with_access_to_another_carnet_gets_this_one_too(pro, own
     services.claim(invitation, pro, BIRTH, True)
     assert count(Access, Access.carnet_id == carnet.id, Access.professional_id == pro.id,
                  Access.ended_at.is_(None)) == 1
+
+
+def test_owners_are_listed_oldest_first_whatever_the_order_they_were_written_in(carnet, clock, create_patient):
+    later, earlier = create_patient(), create_patient()
+    now = clock()
+    db.session.add(Ownership(carnet_id=carnet.id, user_id=later.id, since=now))
+    db.session.add(Ownership(carnet_id=carnet.id, user_id=earlier.id, since=now - timedelta(days=3)))
+    db.session.commit()
+    assert [o.user_id for o in services.owners(carnet)] == [earlier.id, later.id]

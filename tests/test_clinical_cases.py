@@ -49,7 +49,8 @@ CASES = [
     # ---------------------------------------------------------------- booster products in infants
     case("repevax_at_2_months_is_not_an_infant_dose", "CAL25 § Diphtérie-tétanos-poliomyélite ; RCP Repevax (rappel)",
          "2025-01-10", "2025-04-01", [dose("2025-03-10", "repevax")],
-         {"diphtheria": ("due", "2025-03-10", "Dose 1/3", "non comptée"),
+         {"diphtheria": ("due", "2025-03-10", "Dose 1/3",
+                         "non comptée (vaccin de rappel à dose réduite en antigènes, qui ne remplace pas"),
           "pertussis": ("due", "2025-03-10", "Dose 1/3", "non comptée")}),
     case("boostrixtetra_as_11_month_booster_does_not_finish", "CAL25 § Diphtérie ; RCP Boostrixtetra (rappel dès 4 ans)",
          "2025-01-10", "2026-01-05",
@@ -250,7 +251,7 @@ CASES = [
          {"pneumococcus": ("up_to_date", "2026-01-01", ANY, None)}),
     case("adult_after_pcv13_only_waits_one_year", "HAS-P : VPC20 au moins 1 an après un VPC13",
          "1950-01-01", "2025-01-01", [dose("2024-06-01", "prevenar13")],
-         {"pneumococcus": ("up_to_date", "2025-06-01", ANY, None)}),
+         {"pneumococcus": ("up_to_date", "2025-06-01", ANY, "12 mois après la dose d'un autre vaccin le 1er juin 2024")}),
     # ---------------------------------------------------------------- influenza: first vaccination before 9 years
     case("first_flu_before_9_two_doses", "CAL25 § Grippe : 2 doses à 4 semaines d'intervalle à la 1re vaccination avant 9 ans",
          "2020-06-01", "2025-11-01", [], {"influenza": ("due", "2025-10-14", "Dose 1/2", None)},

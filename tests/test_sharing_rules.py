@@ -102,6 +102,10 @@ def test_e_mailed_invitations_say_who_sends_what(carnet, pro, owner):
     assert first.subject == f"{owner.display_name} vous confie un carnet de vaccination"
     assert second.subject == f"{owner.display_name} partage un carnet de vaccination avec vous"
     assert services.link_for(raw) in second.body_text
+    # each its own letter: the holder is told what owning a carnet means, the professional where it goes
+    assert "vous confie votre carnet de vaccination numérique" in first.body_text
+    assert "patientèle" not in first.body_text
+    assert "ajouter ce carnet à votre patientèle" in second.body_text and "vous confie" not in second.body_text
     assert actions(carnet)[-1] == ("invitation.create", {"invitation": shared.id, "target": "professional",
                                                          "channel": "email"})
 

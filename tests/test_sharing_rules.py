@@ -482,6 +482,7 @@ def test_sharing_states_say_owned_pending_until_or_not_shared(pro, clock, create
     assert kinds == {"owned": "owned", "pending": "pending", "later": "pending", "revoked": "not_shared",
                      "locked": "not_shared", "ends_now": "not_shared", "left": "not_shared", "bare": "not_shared"}
     assert states[carnets["pending"].id].until == pending.expires_at
+    assert states[carnets["pending"].id].until.utcoffset() == timedelta(0), "an aware UTC date, as the column gives"
     assert states[carnets["later"].id].until == later.expires_at and later.expires_at.tzinfo is not None
     assert states[carnets["bare"].id] == NOT_SHARED
     assert sharing_states([]) == {}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -40,10 +40,8 @@ def sharing_states(carnet_ids: list[int]) -> dict[int, SharingState]:
         if cid in owned:
             states[cid] = SharingState("owned")
         elif cid in pending:
-            until: datetime = pending[cid]
-            if until.tzinfo is None:  # aggregate results skip the column type on some backends
-                until = until.replace(tzinfo=timezone.utc)
-            states[cid] = SharingState("pending", until)
+            # max() keeps the column's type, so the date comes back aware on both backends (tested)
+            states[cid] = SharingState("pending", pending[cid])
         else:
             states[cid] = NOT_SHARED
     return states

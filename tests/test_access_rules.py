@@ -204,8 +204,7 @@ def test_each_role_gate_holds_on_its_own(app, create_professional, create_patien
     pro, patient, admin = create_professional(), create_patient(), create_admin()
     unverified, pro_1f, admin_1f = (create_professional(verified=False), create_professional(second_factor=False),
                                     create_admin(second_factor=False))
-    login = _login_url(app)
-    pending = "/pro/en-attente"
+    login, pending = _url(app, "auth.login"), _url(app, "pro.pending")
     expected = {
         access.professional_required: {None: (302, login), pro: (200, None), patient: (403, None), admin: (403, None),
                                        unverified: (303, pending), pro_1f: (303, METHODS)},
@@ -220,7 +219,7 @@ def test_each_role_gate_holds_on_its_own(app, create_professional, create_patien
             assert got[0] == status and (location is None or got[1].startswith(location)), (gate.__name__, user, got)
 
 
-def _login_url(app) -> str:
-    """Return the log-in page's path."""
+def _url(app, endpoint: str) -> str:
+    """Return the path of a page by its endpoint."""
     with app.test_request_context("/"):
-        return url_for("auth.login")
+        return url_for(endpoint)

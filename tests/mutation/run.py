@@ -38,7 +38,7 @@ def patterns(targets: list[report.Target]) -> list[str]:
     return [f"{t.module}.x_{name}__mutmut_*" for t in targets for name in t.functions]
 
 
-def unjudged(selection: list[str], root: Path = ROOT) -> list[str]:
+def unjudged(selection: list[str], root: Path) -> list[str]:
     """Return the mutants of this selection an interrupted run left without a verdict (from mutmut's .meta files)."""
     names = []
     for meta in sorted((root / "mutants").rglob("*.meta")):

@@ -62,6 +62,13 @@ def test_every_flag_referenced_is_known():
                           "hiv", "msm", "bcg_risk"}
 
 
+def test_every_contraindicating_flag_has_its_word_in_the_reason():
+    from cvn.schedule.engine import _WHY
+
+    contraindicating = {flag for _, table in _rules() for flag in table.get("contraindicated_flags", ())}
+    assert contraindicating and contraindicating <= set(_WHY), contraindicating - set(_WHY)
+
+
 def test_series_ids_unique_kinds_known_and_ages_parse():
     ids = [s["id"] for s in SERIES]
     assert len(ids) == len(set(ids))

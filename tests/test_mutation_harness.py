@@ -94,6 +94,20 @@ def test_a_recheck_keeps_the_first_run_and_judges_its_survivors_again():
     assert merged.total == first.total and round(merged.score, 3) == round(93 / 94, 3)
 
 
+def test_a_mutant_that_only_deletes_a_line_is_listed_by_that_line():
+    from tests.mutation import report
+
+    shown = {"m.x_f__mutmut_1": "--- m.py\n+++ m.py\n@@ -1,3 +1,2 @@\n     or_(a,\n-        b,\n         c)\n",
+             "m.x_f__mutmut_2": "--- m.py\n+++ m.py\n@@ -1 +1 @@\n-    b,\n+    None,\n"}
+    results = "    m.x_f__mutmut_1: survived\n    m.x_f__mutmut_2: survived\n"
+    listed = [{"module": "m", "function": "f", "line": "-b,", "reason": "b is implied by a"}]
+    (target,) = report.judge(results, [report.Target(module="m", what="w", goal=0.9)], listed,
+                             lambda command: shown[command[-1]])
+    # the deletion matches "-b,"; the replacement adds "None,", which is not listed
+    assert target.explained == [("m.x_f__mutmut_1", "b is implied by a")]
+    assert target.survived == ["m.x_f__mutmut_2"]
+
+
 #: Decorated functions allowed in a mutation target: they hold no rule of their own.
 UNMUTATED_ON_PURPOSE = {("cvn.access", "wrapper")}  # _guarded's wrapper: calls the rule, then the view
 

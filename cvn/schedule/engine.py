@@ -21,7 +21,9 @@ __all__ = ["DoseRecord", "FLAGS", "Person", "Recommendation", "STATUSES", "evalu
 
 STATUSES = (DUE, OVERDUE, UP_TO_DATE, NOT_YET, COMPLETE, NOT_RECOMMENDED)
 _RANK = {OVERDUE: 0, DUE: 1, UP_TO_DATE: 2, NOT_YET: 2.5, COMPLETE: 3, NOT_RECOMMENDED: 4}
+#: The word for each flag that stops a live vaccine (every contraindicated flag of the calendar has one: tested).
 _WHY = {"pregnant": "grossesse", "immunocompromised": "immunodépression"}
+NO_DOSE = " Aucune dose comptée."
 
 
 #: answers that no longer depend on the birth date (no injection, every age limit passed),
@@ -93,7 +95,7 @@ def _later(name: str, text, ctx: S.Ctx, rec: int, skipped) -> str:
 def _doses_text(used) -> str:
     """Return the counted doses as a French sentence."""
     if not used:
-        return " Aucune dose comptée."
+        return NO_DOSE
     if len(used) == 1:
         return f" Dose comptée : {fmt(used[0][0])}."
     return " Doses comptées : " + ", ".join([fmt(d[0]) for d in used]) + "."
@@ -134,7 +136,7 @@ def _judge(prog, ctx: S.Ctx, doses):
         counted += out[3]
         if len(out) == 6 and out[0] == DONE:
             notes.append(out[5])
-    result = _conclude(ctx, outcome, counted, first_skipped, dosed)
+    result = _conclude(ctx, outcome, counted, first_skipped)
     if notes:
         result = result[:4] + ((_then, result[4], "".join(notes)), result[5])
     for s in prog.overlays:
@@ -144,7 +146,7 @@ def _judge(prog, ctx: S.Ctx, doses):
         out = C.run_pregnancy(s, ctx, doses) if s.kind == "pregnancy" else C.run_campaign(s, ctx, doses, True)
         if out is None:
             continue
-        tail = "" if out[5] else _doses_text(out[5])
+        tail = "" if out[5] else NO_DOSE
         other = (out[1], out[2], out[3], (ctx.minor and s.is_mandatory(ctx.birth)), f"{s.name}. {out[4]}.{tail}", s.id)
         if s.kind == "pregnancy" or _better(other, result):
             # The dose of this pregnancy replaces any other for the disease (the pertussis
@@ -169,7 +171,7 @@ def _age_text(ctx: S.Ctx, ordinal: int) -> str:
     return f"{months // 12} ans" if months >= 24 else f"{months} mois"
 
 
-def _conclude(ctx: S.Ctx, outcome, counted, first_skipped, dosed: bool):
+def _conclude(ctx: S.Ctx, outcome, counted, first_skipped):
     """Turn the outcome of the last series judged into (status, next ordinal, label, mandatory, reason, rule)."""
     if outcome is None:
         return (NOT_RECOMMENDED, None, None, False,
@@ -187,11 +189,9 @@ def _conclude(ctx: S.Ctx, outcome, counted, first_skipped, dosed: bool):
     if status == NOT_YET:
         return (NOT_YET, rec, label, False, (_later, name, text, ctx, rec, skipped), s.id)
     if s.contraindicated and status in (DUE, OVERDUE) and s.contraindicated & ctx.flags:
-        why = ", ".join(sorted(_WHY.get(f, f) for f in s.contraindicated & ctx.flags))
+        why = ", ".join(sorted(_WHY[f] for f in s.contraindicated & ctx.flags))
         return (NOT_RECOMMENDED, None, None, False,
                 f"{name}. {label} : contre-indiqué pour l'instant ({why}).{_doses_text(counted + used)}", s.id)
-    if status == UP_TO_DATE and not dosed and rec is not None and rec >= ctx.not_yet_from:
-        return (NOT_YET, rec, label, False, (_later, name, None, ctx, rec, skipped), s.id)
     mandatory = status != NOT_RECOMMENDED and (ctx.minor and s.is_mandatory(ctx.birth))
     return (status, rec, label, mandatory, (_said, name, text, used or counted[-1:], skipped), s.id)
 

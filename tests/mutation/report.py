@@ -72,9 +72,14 @@ def split(name: str) -> tuple[str, str]:
 
 
 def mutated_lines(key: str, runner) -> list[str]:
-    """Return the lines a mutant adds, as ``mutmut show`` prints them."""
-    diff = runner(["mutmut", "show", key])
-    return [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    """Return the lines a mutant adds, as ``mutmut show`` prints them.
+
+    A mutant that only deletes (an argument alone on its line) adds none: its lines
+    are then the deleted ones, each prefixed with "-", as survivors.toml lists them.
+    """
+    diff = runner(["mutmut", "show", key]).splitlines()
+    added = [line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")]
+    return added or ["-" + line[1:].strip() for line in diff if line.startswith("-") and not line.startswith("---")]
 
 
 def load_targets(path: Path = HERE / "targets.toml") -> list[Target]:

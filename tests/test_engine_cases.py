@@ -33,6 +33,14 @@ CASES = [
          {"yellow_fever": ("complete", None, None, None),
           "measles": ("overdue", "2001-03-01", "Dose 1/2", "vaccin vivant donné 1 jours après"),
           "varicella": ("up_to_date", "2025-05-13", "Dose 2/2", None)}),
+    # A rubella-only line (the monovalent vaccine of the 1970s-80s) for a woman born before 1980:
+    # measles, mumps and rubella share their series; measles, with no injection, takes the answer
+    # shared by everyone of her cohort, and rubella must still be judged (it crashed: KeyError).
+    case("rubella_only_dose_of_a_woman_born_before_1980",
+         "CAL25 § ROR : 2 doses pour les personnes nées depuis 1980",
+         "1975-05-01", "2026-11-30", [dose("1992-01-01", covers=("rubella",))],
+         {"measles": ("not_recommended", None, None, "nées depuis 1980"),
+          "rubella": ("not_recommended", None, None, "nées depuis 1980")}),
     # ---------------------------------------------------------------- the pregnancy overlay's reason
     case("pertussis_in_pregnancy_with_only_a_dose_before_20_weeks_counts_none", "HAS-C : à partir de 20 SA",
          "1995-04-01", "2025-12-15", [dose("2025-10-04", "boostrixtetra")],

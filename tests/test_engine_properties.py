@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cvn.schedule.catalogue import products
+from cvn.schedule.catalogue import diseases, products
 from cvn.schedule.engine import DoseRecord, Person, evaluate
 from cvn.schedule.rules import FLAGS, calendar, shift_ordinal
 
@@ -23,6 +23,7 @@ SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=
                     suppress_health_check=[HealthCheck.too_slow])
 ON = date(2026, 11, 16)
 CODES = sorted(products())
+DISEASES = sorted(diseases())
 
 births = st.dates(min_value=date(1930, 1, 1), max_value=ON)
 flag_sets = st.frozensets(st.sampled_from([f for f in FLAGS if f != "pregnant"]), max_size=2)
@@ -46,9 +47,14 @@ def histories(draw, person: Person):
     n = draw(st.integers(0, 12))
     doses = []
     for _ in range(n):
-        code = draw(st.sampled_from(CODES))
         when = person.birth_date + timedelta(days=draw(st.integers(0, span)))
-        doses.append(DoseRecord(when, products()[code].diseases, code, draw(st.sampled_from((True, True, False)))))
+        validated = draw(st.sampled_from((True, True, False)))
+        if draw(st.integers(0, 4)):
+            code = draw(st.sampled_from(CODES))
+            doses.append(DoseRecord(when, products()[code].diseases, code, validated))
+        else:  # a paper carnet's line: no product, the diseases ticked (any of them, as the form allows)
+            covers = draw(st.lists(st.sampled_from(DISEASES), min_size=1, max_size=3, unique=True))
+            doses.append(DoseRecord(when, tuple(covers), None, validated))
     return doses
 
 

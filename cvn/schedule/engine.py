@@ -305,9 +305,11 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
                         continue
                     judged = known[0]
         if judged is None:
-            same = prog.same_as
-            if same is not None and kept[same][0] == ds:
-                judged = kept[same][1]
+            # A disease judged like an earlier one reuses its answer for the same injections; the
+            # earlier one may have had none and taken the shared answer above (nothing kept then).
+            earlier = kept.get(prog.same_as)
+            if earlier is not None and earlier[0] == ds:
+                judged = earlier[1]
             else:
                 judged = _judge(prog, ctx, ds)
             if prog.shared:

@@ -222,7 +222,12 @@ def run_doses(s, ctx: Ctx, doses, i: int, prev, poly_last):
     if on >= until_ord:
         return (ABANDONED, i, prev, used, skipped, until)
     r = rules[k]
-    rec, basis = (ages[r.age], r.age_text) if r.age is not None else (on, "")
+    if r.age is not None:
+        rec, basis = ages[r.age], r.age_text
+    elif r.min_age is not None and ages[r.min_age] > on:  # never asked for before its minimum age
+        rec, basis = ages[r.min_age], f"dès {duration_text(r.min_age)}"
+    else:
+        rec, basis = on, ""
     if prev is not None and r.after is not None:
         t = shift(prev[1], prev[2], r.after)
         if t > rec or r.age is None:

@@ -226,6 +226,9 @@ class ServerSessionInterface(SessionInterface):
         if sess.accessed:
             response.vary.add("Cookie")
         light = csrf_cookie_name(app)
+        # Cookies are deleted only by the request that ended the session (log-out, change of
+        # account). A request that merely carried a stale cookie leaves them alone: its answer
+        # may reach the browser after a log-in answered meanwhile, whose new cookie it would delete.
         if sess.rotate or sess.sid is None:
             if sess.sid is not None:
                 db.session.execute(delete(WebSession).where(WebSession.id == sess.sid))
@@ -237,7 +240,7 @@ class ServerSessionInterface(SessionInterface):
                 if data["csrf_token"] != sess.light_token or sess.rotate:
                     response.set_cookie(light, csrf_cookie.sign(app, data["csrf_token"]), httponly=True,
                                         secure=secure, samesite=samesite, path="/")
-                if name in request.cookies:
+                if sess.rotate and name in request.cookies:
                     response.delete_cookie(name, domain=domain, path=path, secure=secure, samesite=samesite)
             elif not light_only:
                 raw = secrets.token_urlsafe(32)
@@ -256,7 +259,7 @@ class ServerSessionInterface(SessionInterface):
                                     domain=domain, path=path)
                 if light in request.cookies:
                     response.delete_cookie(light, path="/", secure=secure, samesite=samesite)
-            else:
+            elif sess.rotate:
                 for gone in (name, light):
                     if gone in request.cookies:
                         response.delete_cookie(gone, path=path if gone == name else "/", domain=domain

@@ -65,6 +65,30 @@ def test_log_out_deletes_the_session_and_a_replayed_cookie_is_refused(app, clien
     assert thief.get("/compte").status_code == 302
 
 
+def test_a_late_answer_to_the_old_cookie_leaves_a_newer_session_alone(app, client, create_patient):
+    """A request sent before the log-out but answered after a new log-in must not delete the new cookie.
+
+    The browser applies every answer's Set-Cookie in the order answers arrive: an answer that
+    deleted the session cookie because the one it was sent with had ended would log the person
+    out again (seen in the browser suite under load, the page after a log-in was anonymous).
+    Pages that keep nothing in the session are checked: the service worker's update check, which
+    every page load starts, and the pages open to visitors. (A late answer that must keep something,
+    a redirect to the log-in page with its message, still opens a session of its own.)
+    """
+    user = create_patient()
+    log_in(client, user)
+    old = cookie(client)
+    assert client.post("/deconnexion").status_code == 303
+    log_in(client, user)
+    assert cookie(client) not in (None, old)
+    late = app.test_client()  # the same browser, as it was when the late request left
+    late.set_cookie(COOKIE, old)
+    for path in ("/sw.js", "/", "/connexion"):
+        answer = late.get(path)
+        assert not [h for h in answer.headers.getlist("Set-Cookie") if h.startswith(f"{COOKIE}=")], path
+    assert logged_in(client)
+
+
 def test_remembered_device_reopens_a_patient_session_until_log_out(app, client, clock, create_patient):
     user = create_patient()
     log_in(client, user, data={"remember": "y"})

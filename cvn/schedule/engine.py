@@ -268,7 +268,7 @@ def evaluate(person: Person, doses: Iterable[DoseRecord], on: date) -> list[Reco
                         del group[j]
     result: list[Recommendation] = []
     append = result.append
-    kept: dict[int, tuple] = {}
+    kept: dict[int | None, tuple] = {}
     undosed = None
     months = ctx.months
     for prog in cal.programs:

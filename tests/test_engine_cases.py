@@ -1,4 +1,4 @@
-"""Clinical cases of the engine's own rules (cvn/schedule/engine.py): live-vaccine spacing, overlay reasons.
+"""Clinical cases of the engine's own rules (cvn/schedule/engine.py): live-vaccine spacing, shared answers, overlays.
 
 Written like tests/test_clinical_cases.py (its helpers and sources), the expected
 answers from the texts first, against the mutants mutation testing left alive in

@@ -1,4 +1,4 @@
-"""Clinical cases of the dose series' rarer paths (cvn/schedule/series.py): travel boosters, adult fixed ages.
+"""Clinical cases of the dose series (cvn/schedule/series.py): the schedule chosen at its boundaries, rarer paths.
 
 Written like tests/test_clinical_cases.py (its helpers and sources), expected answers
 from the texts first, against the mutants mutation testing left alive in the series
